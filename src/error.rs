@@ -25,6 +25,13 @@ pub enum Error {
     State(StateError),
     /// The application context is longer than [`MAX_CONTEXT_LEN`](crate::MAX_CONTEXT_LEN).
     ContextTooLarge,
+    /// A [`Content`](crate::Content) could not be encoded, or decrypted bytes are not valid
+    /// content. From [`Session::decrypt_content`](crate::Session::decrypt_content) this error
+    /// means the message *was* authentic and its key is now used up: unlike every other decrypt
+    /// failure, the session has advanced past it.
+    Content(ContentError),
+    /// An attachment could not be encrypted, decrypted or described.
+    Media(MediaError),
 }
 
 /// Why key bytes were rejected.
@@ -110,6 +117,63 @@ pub enum StateError {
     Malformed,
 }
 
+/// Why content was rejected. Decoding tolerates unknown fields; everything listed here is a
+/// violation of SPEC.md's content rules or a kind of content this version does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentError {
+    /// The encoded, padded content is longer than [`MAX_PLAINTEXT_LEN`](crate::MAX_PLAINTEXT_LEN).
+    TooLarge,
+    /// The padding is malformed: the length is not a positive multiple of
+    /// [`PADDING_BUCKET`](crate::PADDING_BUCKET), or the bytes after the content are not 0x80
+    /// followed by fewer than [`PADDING_BUCKET`](crate::PADDING_BUCKET) zero bytes.
+    BadPadding,
+    /// Not well-formed protobuf, or a required field (body, quoted text, ...) is missing.
+    Malformed,
+    /// A message id is not exactly [`MESSAGE_ID_LEN`](crate::MESSAGE_ID_LEN) bytes.
+    InvalidMessageId,
+    /// A text body is longer than [`MAX_TEXT_LEN`](crate::MAX_TEXT_LEN) bytes.
+    TextTooLong,
+    /// A reaction's emoji is empty or longer than [`MAX_EMOJI_LEN`](crate::MAX_EMOJI_LEN) bytes.
+    InvalidEmoji,
+    /// A receipt lists no message ids, or more than [`MAX_RECEIPT_IDS`](crate::MAX_RECEIPT_IDS).
+    InvalidReceipt,
+    /// A kind of content this version does not know (a newer body type or receipt kind). The
+    /// message was authentic; an application may show "update to see this message".
+    Unsupported,
+    /// An attachment pointer is invalid.
+    Attachment(MediaError),
+}
+
+/// Why an attachment or its pointer was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// The chunk size is outside
+    /// [`MIN_CHUNK_SIZE`](crate::MIN_CHUNK_SIZE)..=[`MAX_CHUNK_SIZE`](crate::MAX_CHUNK_SIZE).
+    InvalidChunkSize,
+    /// The attachment would need more than [`MAX_CHUNK_COUNT`](crate::MAX_CHUNK_COUNT) chunks.
+    TooLarge,
+    /// A pointer field has the wrong length or is missing: key or digest not 32 bytes, empty
+    /// locator.
+    InvalidPointer,
+    /// A pointer's string or thumbnail is longer than its bound (SPEC.md, attachment pointer).
+    FieldTooLong,
+    /// The ciphertext ended before the last chunk the pointer describes.
+    Truncated,
+    /// The ciphertext continues after the last chunk the pointer describes.
+    TrailingData,
+    /// A chunk's tag, or the key commitment at the start of the ciphertext, does not verify:
+    /// wrong key, corrupted, reordered, or from another file.
+    AuthenticationFailed,
+    /// The SHA-256 of the ciphertext differs from the pointer's digest.
+    DigestMismatch,
+    /// A chunk index past the last chunk.
+    ChunkOutOfRange,
+    /// A single chunk's ciphertext has the wrong length for its index.
+    InvalidChunkLength,
+}
+
 impl From<KeyError> for Error {
     fn from(e: KeyError) -> Self {
         Error::Key(e)
@@ -141,6 +205,22 @@ impl From<StateError> for Error {
     }
 }
 
+impl From<ContentError> for Error {
+    fn from(e: ContentError) -> Self {
+        Error::Content(e)
+    }
+}
+impl From<MediaError> for Error {
+    fn from(e: MediaError) -> Self {
+        Error::Media(e)
+    }
+}
+impl From<MediaError> for ContentError {
+    fn from(e: MediaError) -> Self {
+        ContentError::Attachment(e)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -151,6 +231,8 @@ impl fmt::Display for Error {
             Error::Encrypt(e) => write!(f, "encryption failed: {e}"),
             Error::State(e) => write!(f, "invalid session state: {e}"),
             Error::ContextTooLarge => f.write_str("session context too large"),
+            Error::Content(e) => write!(f, "invalid content: {e}"),
+            Error::Media(e) => write!(f, "attachment error: {e}"),
         }
     }
 }
@@ -217,6 +299,39 @@ impl fmt::Display for StateError {
     }
 }
 
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContentError::TooLarge => f.write_str("too large"),
+            ContentError::BadPadding => f.write_str("malformed padding"),
+            ContentError::Malformed => f.write_str("malformed encoding"),
+            ContentError::InvalidMessageId => f.write_str("message id is not 16 bytes"),
+            ContentError::TextTooLong => f.write_str("text too long"),
+            ContentError::InvalidEmoji => f.write_str("reaction emoji empty or too long"),
+            ContentError::InvalidReceipt => f.write_str("receipt with no or too many ids"),
+            ContentError::Unsupported => f.write_str("unsupported kind of content"),
+            ContentError::Attachment(e) => write!(f, "bad attachment pointer: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for MediaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MediaError::InvalidChunkSize => "chunk size out of range",
+            MediaError::TooLarge => "too many chunks",
+            MediaError::InvalidPointer => "invalid pointer field",
+            MediaError::FieldTooLong => "pointer field too long",
+            MediaError::Truncated => "ciphertext truncated",
+            MediaError::TrailingData => "data after the last chunk",
+            MediaError::AuthenticationFailed => "authentication failed",
+            MediaError::DigestMismatch => "ciphertext digest mismatch",
+            MediaError::ChunkOutOfRange => "chunk index out of range",
+            MediaError::InvalidChunkLength => "wrong chunk length",
+        })
+    }
+}
+
 impl std::error::Error for Error {}
 impl std::error::Error for KeyError {}
 impl std::error::Error for BundleError {}
@@ -224,3 +339,5 @@ impl std::error::Error for WireError {}
 impl std::error::Error for DecryptError {}
 impl std::error::Error for EncryptError {}
 impl std::error::Error for StateError {}
+impl std::error::Error for ContentError {}
+impl std::error::Error for MediaError {}

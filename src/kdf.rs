@@ -18,6 +18,11 @@ pub(crate) const LABEL_MESSAGE: &[u8] = b"crosswire/v1/message";
 /// Prefix of the bytes a signed prekey's signature covers.
 pub(crate) const LABEL_SIGNED_PREKEY: &[u8] = b"crosswire/v1/signed-prekey";
 
+/// HKDF `info` for an attachment's AES-256-GCM key and STREAM nonce prefix.
+pub(crate) const LABEL_ATTACHMENT: &[u8] = b"crosswire/v1/attachment";
+/// HKDF `info` for an attachment's key commitment (the first 32 bytes of its ciphertext).
+pub(crate) const LABEL_ATTACHMENT_COMMITMENT: &[u8] = b"crosswire/v1/attachment-commitment";
+
 /// HKDF-SHA256 extract-then-expand into `out`.
 ///
 /// `out` is never longer than 255 * 32 bytes at any call site (the longest is 64), so the

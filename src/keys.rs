@@ -8,11 +8,12 @@ use core::fmt;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::CryptoRng;
-use x25519_dalek::{SharedSecret, StaticSecret};
+use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
 use crate::kdf::LABEL_SIGNED_PREKEY;
+use crate::x25519::{SharedSecret, x25519};
 
 /// Length of every public key crosswire uses (X25519 and Ed25519).
 pub const PUBLIC_KEY_LEN: usize = 32;
@@ -91,6 +92,19 @@ fn is_canonical_u(u: &[u8; 32]) -> bool {
     !(u[31] == 0x7f && u[1..31].iter().all(|&b| b == 0xff) && u[0] >= 0xed)
 }
 
+/// Whether the encoding of a point that decompressed is the one compression gives back:
+/// `y < p`, and the sign bit clear when `x = 0` (the points with `y = 1` and `y = p - 1`).
+/// Equivalent to `decompress(bytes).compress() == bytes` without compression's field inversion;
+/// a test checks the equivalence.
+fn is_canonical_edwards(bytes: &[u8; 32]) -> bool {
+    let mut y = *bytes;
+    let sign = y[31] >> 7;
+    y[31] &= 0x7f;
+    let p_minus_one = LOW_ORDER_U[4];
+    let one = LOW_ORDER_U[1];
+    is_canonical_u(&y) && !(sign == 1 && (y == one || y == p_minus_one))
+}
+
 /// An X25519 key pair: a prekey's, an ephemeral base key's, or a ratchet key's.
 pub(crate) struct KeyPair {
     secret: StaticSecret,
@@ -145,7 +159,7 @@ pub(crate) fn diffie_hellman(
     secret: &StaticSecret,
     theirs: &PublicKey,
 ) -> Result<SharedSecret, KeyError> {
-    let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(theirs.0));
+    let shared = x25519(secret.as_bytes(), &theirs.0);
     if shared.was_contributory() {
         Ok(shared)
     } else {
@@ -167,8 +181,8 @@ impl IdentityKey {
     /// of small order.
     pub fn from_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self, KeyError> {
         let verifying = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::NonCanonical)?;
-        // Decompression accepts y >= p; re-encoding exposes it.
-        if verifying.to_edwards().compress().as_bytes() != bytes {
+        // Decompression accepts y >= p and a sign bit on x = 0; re-encoding would expose both.
+        if !is_canonical_edwards(bytes) {
             return Err(KeyError::NonCanonical);
         }
         if verifying.is_weak() {
@@ -491,6 +505,14 @@ impl fmt::Display for Hex<'_> {
 }
 
 #[cfg(test)]
+impl IdentityKeyPair {
+    /// The X25519 form of the identity secret, for test vectors (SPEC.md section 2.1).
+    pub(crate) fn x25519_secret_bytes(&self) -> &[u8; 32] {
+        self.x25519_secret.as_bytes()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
@@ -558,6 +580,48 @@ mod tests {
         y_p1[0] = 0xee;
         y_p1[31] = 0x7f;
         assert!(IdentityKey::from_bytes(&y_p1).is_err());
+    }
+
+    #[test]
+    fn canonical_edwards_check_equals_recompression() {
+        use curve25519_dalek::edwards::CompressedEdwardsY;
+        let p = LOW_ORDER_U[4];
+        let mut inputs = Vec::new();
+        // y near 0, near p and near 2^255, each with both sign bits, plus random encodings.
+        for delta in 0u8..24 {
+            let mut low = [0u8; 32];
+            low[0] = delta;
+            let mut near_p = p;
+            near_p[0] = 0xd8 + delta;
+            let mut top = [0xffu8; 32];
+            top[31] = 0x7f;
+            top[0] = 0xff - delta;
+            inputs.extend([low, near_p, top]);
+        }
+        let mut rng = rng();
+        for _ in 0..2000 {
+            let mut b = [0u8; 32];
+            rand::Rng::fill_bytes(&mut rng, &mut b);
+            inputs.push(b);
+        }
+        let signed: Vec<[u8; 32]> = inputs
+            .iter()
+            .map(|b| {
+                let mut b = *b;
+                b[31] ^= 0x80;
+                b
+            })
+            .collect();
+        inputs.extend(signed);
+        let mut decompressed = 0;
+        for b in inputs {
+            if let Some(point) = CompressedEdwardsY(b).decompress() {
+                decompressed += 1;
+                let recompressed = point.compress().to_bytes() == b;
+                assert_eq!(is_canonical_edwards(&b), recompressed, "{}", Hex(&b));
+            }
+        }
+        assert!(decompressed > 1000);
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //!
 //! `proto/crosswire.proto` defines the encoding. Decoding checks, in this order, before any
 //! cryptography: total size, protobuf well-formedness, that re-encoding the decoded message gives
-//! exactly as many bytes as arrived (this rejects unknown fields, repeated fields, trailing bytes
-//! and non-minimal varints), the version, and every field's length and key validity.
+//! exactly the bytes that arrived (this rejects unknown, repeated and reordered fields, trailing
+//! bytes and non-minimal or over-wide varints), the version, and every field's length and key
+//! validity.
 
 use prost::Message;
 
 use crate::aead::TAG_LEN;
 use crate::error::WireError;
-use crate::keys::{IdentityKey, OneTimePreKeyId, PublicKey, SignedPreKeyId};
+use crate::keys::{IdentityKey, OneTimePreKeyId, PUBLIC_KEY_LEN, PublicKey, SignedPreKeyId};
 use crate::proto;
 use crate::ratchet::MAX_PLAINTEXT_LEN;
 use crate::ratchet::header::PreKeyFields;
@@ -118,21 +119,20 @@ impl Envelope {
 
     /// Encodes the envelope (protobuf, `proto/crosswire.proto`).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let body = match self {
-            Envelope::PreKey(p) => proto::envelope::Body::Prekey(proto::PreKeyMessage {
-                identity_key: p.fields.identity_key.as_bytes().to_vec(),
-                base_key: p.fields.base_key.as_bytes().to_vec(),
-                signed_prekey_id: p.fields.signed_prekey_id.0,
-                one_time_prekey_id: p.fields.one_time_prekey_id.map(|id| id.0),
-                message: Some(p.message.to_proto()),
-            }),
-            Envelope::Ratchet(r) => proto::envelope::Body::Ratchet(r.to_proto()),
+        // Written field by field rather than through the prost structs, which would need their
+        // own copy of the ciphertext; `encoding_equals_prost` checks the bytes are prost's.
+        let (tag, body_len) = match self {
+            Envelope::PreKey(p) => (2, p.encoded_len()),
+            Envelope::Ratchet(r) => (3, r.encoded_len()),
         };
-        proto::Envelope {
-            version: PROTOCOL_VERSION,
-            body: Some(body),
+        let mut out = Vec::with_capacity(uint32_len(PROTOCOL_VERSION) + message_len(body_len));
+        put_uint32(&mut out, 1, PROTOCOL_VERSION);
+        put_message_key(&mut out, tag, body_len);
+        match self {
+            Envelope::PreKey(p) => p.encode(&mut out),
+            Envelope::Ratchet(r) => r.encode(&mut out),
         }
-        .encode_to_vec()
+        out
     }
 
     /// The ratchet message inside, whichever the envelope type.
@@ -164,6 +164,23 @@ impl RatchetMessage {
         })
     }
 
+    fn encoded_len(&self) -> usize {
+        bytes_len(PUBLIC_KEY_LEN)
+            + uint32_len(self.previous_counter)
+            + uint32_len(self.counter)
+            + bytes_len(SALT_LEN)
+            + bytes_len(self.ciphertext.len())
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_bytes(out, 1, self.ratchet_key.as_bytes());
+        put_uint32(out, 2, self.previous_counter);
+        put_uint32(out, 3, self.counter);
+        put_bytes(out, 4, &self.salt);
+        put_bytes(out, 5, &self.ciphertext);
+    }
+
+    #[cfg(test)]
     fn to_proto(&self) -> proto::RatchetMessage {
         proto::RatchetMessage {
             ratchet_key: self.ratchet_key.as_bytes().to_vec(),
@@ -175,15 +192,102 @@ impl RatchetMessage {
     }
 }
 
-/// Decodes `bytes` as `M` and requires the re-encoded length to equal the input length.
+impl PreKeyMessage {
+    fn encoded_len(&self) -> usize {
+        let f = &self.fields;
+        bytes_len(PUBLIC_KEY_LEN)
+            + bytes_len(PUBLIC_KEY_LEN)
+            + uint32_len(f.signed_prekey_id.0)
+            + f.one_time_prekey_id
+                .map_or(0, |id| 1 + varint_len(id.0.into()))
+            + message_len(self.message.encoded_len())
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        let f = &self.fields;
+        put_bytes(out, 1, f.identity_key.as_bytes());
+        put_bytes(out, 2, f.base_key.as_bytes());
+        put_uint32(out, 3, f.signed_prekey_id.0);
+        if let Some(id) = f.one_time_prekey_id {
+            // `optional`: present even when zero.
+            out.push(4 << 3);
+            put_varint(out, id.0.into());
+        }
+        put_message_key(out, 5, self.message.encoded_len());
+        self.message.encode(out);
+    }
+}
+
+// Protobuf encoding of the fields above, as proto3 and prost write them: zero integers and empty
+// byte strings are left out, a present sub-message is written even when empty, and every field
+// number here is below 16, so each key is the single byte `field << 3 | wire type`.
+
+/// Wire type of a length-delimited field (bytes, sub-message).
+const LENGTH_DELIMITED: u8 = 2;
+
+fn varint_len(value: u64) -> usize {
+    // Seven bits a byte; zero takes one byte.
+    (70 - (value | 1).leading_zeros() as usize) / 7
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value & 0x7f) as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn uint32_len(value: u32) -> usize {
+    if value == 0 {
+        0
+    } else {
+        1 + varint_len(value.into())
+    }
+}
+
+fn put_uint32(out: &mut Vec<u8>, field: u8, value: u32) {
+    if value != 0 {
+        out.push(field << 3);
+        put_varint(out, value.into());
+    }
+}
+
+fn bytes_len(len: usize) -> usize {
+    if len == 0 { 0 } else { message_len(len) }
+}
+
+fn put_bytes(out: &mut Vec<u8>, field: u8, bytes: &[u8]) {
+    if !bytes.is_empty() {
+        put_message_key(out, field, bytes.len());
+        out.extend_from_slice(bytes);
+    }
+}
+
+fn message_len(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
+}
+
+/// The key and length of a length-delimited field; its contents follow.
+fn put_message_key(out: &mut Vec<u8>, field: u8, len: usize) {
+    out.push(field << 3 | LENGTH_DELIMITED);
+    put_varint(out, len as u64);
+}
+
+/// Decodes `bytes` as `M` and requires them to be the canonical encoding of what they decode to.
 ///
-/// prost skips unknown fields and lets a later field overwrite an earlier one, so a plain decode
-/// would accept bytes that carry more than the message says. Every such extra (unknown or
-/// repeated field, trailing data, over-long varint) makes the input longer than the canonical
-/// encoding of what was decoded.
+/// prost skips unknown fields, lets a later field overwrite an earlier one, accepts fields in any
+/// order and truncates over-wide varints into `u32` fields, so a plain decode would accept many
+/// byte strings for one message. Re-encoding and comparing rejects all of them; the length test
+/// first makes the common rejections free. The copy is wiped because session states hold
+/// secrets.
 pub(crate) fn decode_exact<M: Message + Default>(bytes: &[u8]) -> Option<M> {
     let message = M::decode(bytes).ok()?;
-    (message.encoded_len() == bytes.len()).then_some(message)
+    if message.encoded_len() != bytes.len() {
+        return None;
+    }
+    let canonical = zeroize::Zeroizing::new(message.encode_to_vec());
+    (canonical.as_slice() == bytes).then_some(message)
 }
 
 #[cfg(test)]
@@ -198,6 +302,86 @@ mod tests {
             salt: [5; 16],
             ciphertext: vec![1; 40],
         })
+    }
+
+    /// The prost encoding of `envelope`, which `Envelope::to_bytes` must reproduce exactly.
+    fn prost_bytes(envelope: &Envelope) -> Vec<u8> {
+        let body = match envelope {
+            Envelope::PreKey(p) => proto::envelope::Body::Prekey(proto::PreKeyMessage {
+                identity_key: p.fields.identity_key.as_bytes().to_vec(),
+                base_key: p.fields.base_key.as_bytes().to_vec(),
+                signed_prekey_id: p.fields.signed_prekey_id.0,
+                one_time_prekey_id: p.fields.one_time_prekey_id.map(|id| id.0),
+                message: Some(p.message.to_proto()),
+            }),
+            Envelope::Ratchet(r) => proto::envelope::Body::Ratchet(r.to_proto()),
+        };
+        proto::Envelope {
+            version: PROTOCOL_VERSION,
+            body: Some(body),
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn encoding_equals_prost() {
+        let identity_key = IdentityKey::from_bytes(
+            &hex::decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        )
+        .unwrap();
+        let counters = [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            1 << 28,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        let mut checked = 0;
+        for (i, len) in [
+            16usize,
+            127,
+            128,
+            16_383,
+            16_384,
+            MAX_PLAINTEXT_LEN + TAG_LEN,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for (j, &counter) in counters.iter().enumerate() {
+                let message = RatchetMessage {
+                    ratchet_key: PublicKey::from_bytes(&[9; 32]).unwrap(),
+                    previous_counter: counters[(i + j) % counters.len()],
+                    counter,
+                    salt: [5; 16],
+                    ciphertext: vec![i as u8; len],
+                };
+                let ids = [None, Some(0), Some(1), Some(300), Some(u32::MAX)];
+                let prekey = Envelope::PreKey(PreKeyMessage {
+                    fields: PreKeyFields {
+                        identity_key,
+                        base_key: PublicKey::from_bytes(&[7; 32]).unwrap(),
+                        signed_prekey_id: SignedPreKeyId(counters[(i * 3 + j) % counters.len()]),
+                        one_time_prekey_id: ids[j % ids.len()].map(OneTimePreKeyId),
+                    },
+                    message: message.clone(),
+                });
+                for envelope in [Envelope::Ratchet(message), prekey] {
+                    let bytes = envelope.to_bytes();
+                    assert_eq!(bytes, prost_bytes(&envelope));
+                    assert_eq!(bytes.len(), bytes.capacity());
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 108);
     }
 
     #[test]
@@ -226,7 +410,28 @@ mod tests {
         assert_eq!(
             Envelope::from_bytes(&long_varint),
             Err(WireError::Malformed)
-        );
+        ); // The same fields in another order: body (field 3) before version (field 1).
+        assert_eq!(bytes[..2], [0x08, 0x01]);
+        let mut reordered = bytes[2..].to_vec();
+        reordered.extend_from_slice(&bytes[..2]);
+        assert_eq!(Envelope::from_bytes(&reordered), Err(WireError::Malformed));
+    }
+
+    #[test]
+    fn rejects_same_length_over_wide_varint() {
+        // counter = 2^28 takes five varint bytes, and so does 2^32 + 2^28, which prost truncates
+        // to 2^28 for a uint32 field: only comparing bytes tells the two apart.
+        let Envelope::Ratchet(mut m) = sample() else {
+            unreachable!()
+        };
+        m.counter = 1 << 28;
+        let good = Envelope::Ratchet(m).to_bytes();
+        let field = [0x18, 0x80, 0x80, 0x80, 0x80, 0x01];
+        let at = good.windows(6).position(|w| w == field).unwrap();
+        let mut wide = good.clone();
+        wide[at + 5] = 0x11; // bit 32 set as well
+        assert!(Envelope::from_bytes(&good).is_ok());
+        assert_eq!(Envelope::from_bytes(&wide), Err(WireError::Malformed));
     }
 
     #[test]

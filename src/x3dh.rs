@@ -5,7 +5,6 @@
 //! info = "crosswire/v1/x3dh"). Identity keys take part in their X25519 form.
 
 use rand_core::CryptoRng;
-use x25519_dalek::SharedSecret;
 use zeroize::Zeroizing;
 
 use crate::bundle::PreKeyBundle;
@@ -13,6 +12,7 @@ use crate::error::KeyError;
 use crate::kdf::{LABEL_X3DH, hkdf_sha256};
 use crate::keys::{IdentityKey, IdentityKeyPair, KeyPair, OneTimePreKey, PublicKey, SignedPreKey};
 use crate::ratchet::root_key::RootKey;
+use crate::x25519::SharedSecret;
 
 /// The initiator's side: a fresh ephemeral key EK_A and the shared secret SK.
 pub(crate) fn initiate<R: CryptoRng + ?Sized>(

@@ -2,12 +2,12 @@
 
 use core::fmt;
 
-use x25519_dalek::SharedSecret;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::chain_key::ChainKey;
 use crate::kdf::{LABEL_RATCHET, hkdf_sha256};
 use crate::keys::Redacted;
+use crate::x25519::SharedSecret;
 
 /// The Double Ratchet root key. Starts as the X3DH secret SK.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
