@@ -55,7 +55,7 @@ for t in "${targets[@]}"; do
     echo "== $t: ${seconds}s"
     if cargo +nightly fuzz run "${flags[@]}" "$t" "${dirs[@]}" -- \
         -max_total_time="$seconds" -timeout=60 -print_final_stats=1 >"$log" 2>&1; then
-        summary+=("$t: $(grep -E '^#[0-9]+ +DONE' "$log" | tail -n 1)")
+        summary+=("$t: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)")
     else
         tail -n 40 "$log"
         failed+=("$t")

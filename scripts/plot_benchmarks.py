@@ -134,17 +134,25 @@ def media_table(media):
     return lines
 
 
+def size_label(nbytes):
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale and nbytes % scale == 0:
+            return f"{nbytes // scale} {unit}"
+    return f"{nbytes} B"
+
+
 def plot(results, media, out):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = 2 if media else 1
-    fig, axes = plt.subplots(1, panels, figsize=(7.5 * panels, 5.2), squeeze=False)
+    kinds = sorted({kind for kind, *_ in media})
+    fig, axes = plt.subplots(1, 1 + len(kinds), figsize=(7 + 5.5 * len(kinds), 5.6), squeeze=False)
     ax = axes[0][0]
-    styles = {"crosswire": "-", "vodozemac": "--", "floor": ":"}
+    styles = {"crosswire": ("-", "o"), "vodozemac": ("--", "s"), "floor": (":", "^")}
     colors = {"encrypt_in_order": "tab:blue", "decrypt_in_order": "tab:orange"}
+    sizes = set()
     for group, color in colors.items():
         for impl in IMPLS:
             pts = sorted(
@@ -154,41 +162,50 @@ def plot(results, media, out):
             )
             if pts:
                 xs, ys = zip(*pts)
+                sizes.update(xs)
+                line, marker = styles[impl]
                 ax.plot(
                     xs,
                     [y / 1e3 for y in ys],
-                    styles[impl],
-                    marker="o",
+                    line,
+                    marker=marker,
                     color=color,
                     label=f"{group.split('_')[0]}: {impl}",
                 )
-    ax.set_xscale("log", base=2)
+    ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("plaintext size (bytes)")
-    ax.set_ylabel("time per message (µs, median)")
-    ax.set_title("One in-order message: crosswire, vodozemac, primitive floor")
-    ax.grid(True, which="both", alpha=0.3)
+    ax.set_xticks(sorted(sizes), [size_label(x) for x in sorted(sizes)])
+    ax.minorticks_off()
+    ax.set_xlabel("plaintext size")
+    ax.set_ylabel("time per message (µs, median, log scale)")
+    ax.set_title("One in-order message")
+    ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
 
-    if media:
-        ax = axes[0][1]
+    for ax, kind in zip(axes[0][1:], kinds):
         series = {}
-        for kind, function, nbytes, gbps in media:
-            series.setdefault(f"{kind.split('/')[-1]}: {function}", []).append((nbytes, gbps))
-        for label, pts in sorted(series.items()):
+        for k, function, nbytes, gbps in media:
+            if k == kind:
+                series.setdefault(function, []).append((nbytes, gbps))
+        xs_all = set()
+        for function, pts in sorted(series.items()):
             xs, ys = zip(*sorted(pts))
-            ax.plot(xs, ys, "--" if "raw/" in label else "-", marker="o", label=label)
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("attachment size (bytes)")
+            xs_all.update(xs)
+            raw = function.startswith("raw/")
+            ax.plot(xs, ys, "--" if raw else "-", marker="^" if raw else "o", label=function)
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(xs_all), [size_label(x) for x in sorted(xs_all)])
+        ax.minorticks_off()
+        ax.set_xlabel("attachment size")
         ax.set_ylabel("throughput (GB/s, median)")
-        ax.set_title("Media attachments: throughput vs size")
+        ax.set_title(f"Attachments: {kind.split('/')[-1]}")
         ax.set_ylim(bottom=0)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
 
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=100)
 
 
 def main():

@@ -27,8 +27,8 @@ pub const MAX_ENVELOPE_LEN: usize = MAX_PLAINTEXT_LEN + TAG_LEN + 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Envelope {
     /// Starts a session (X3DH) and carries a ratchet message. The initiator sends these until
-    /// its first reply arrives.
-    PreKey(PreKeyMessage),
+    /// its first reply arrives. Boxed: it is four times the size of a ratchet message and rare.
+    PreKey(Box<PreKeyMessage>),
     /// A message within an established session.
     Ratchet(RatchetMessage),
 }
@@ -106,10 +106,10 @@ impl Envelope {
                     signed_prekey_id: SignedPreKeyId(p.signed_prekey_id),
                     one_time_prekey_id: p.one_time_prekey_id.map(OneTimePreKeyId),
                 };
-                Ok(Envelope::PreKey(PreKeyMessage {
+                Ok(Envelope::PreKey(Box::new(PreKeyMessage {
                     fields,
                     message: RatchetMessage::from_proto(message)?,
-                }))
+                })))
             }
             proto::envelope::Body::Ratchet(r) => {
                 Ok(Envelope::Ratchet(RatchetMessage::from_proto(r)?))
@@ -364,7 +364,7 @@ mod tests {
                     ciphertext: vec![i as u8; len],
                 };
                 let ids = [None, Some(0), Some(1), Some(300), Some(u32::MAX)];
-                let prekey = Envelope::PreKey(PreKeyMessage {
+                let prekey = Envelope::PreKey(Box::new(PreKeyMessage {
                     fields: PreKeyFields {
                         identity_key,
                         base_key: PublicKey::from_bytes(&[7; 32]).unwrap(),
@@ -372,7 +372,7 @@ mod tests {
                         one_time_prekey_id: ids[j % ids.len()].map(OneTimePreKeyId),
                     },
                     message: message.clone(),
-                });
+                }));
                 for envelope in [Envelope::Ratchet(message), prekey] {
                     let bytes = envelope.to_bytes();
                     assert_eq!(bytes, prost_bytes(&envelope));

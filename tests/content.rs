@@ -485,6 +485,17 @@ fn bounds_are_enforced_when_sending() {
             }
         }
     }
+    // The largest content of all: an edit (or text reply) with a maximal markdown text and the
+    // widest timestamp. By hand: Text = 1 + 3 + 65536 + 2 = 65542; Edit = 18 + 1 + 3 + 65542
+    // = 65564; Content = 18 + 11 + 1 + 3 + 65564 = 65597, padded to 65600.
+    let largest = Content::edit(
+        id(2),
+        u64::MAX,
+        id(1),
+        Text::markdown("x".repeat(MAX_TEXT_LEN)),
+    );
+    assert_eq!(largest.to_plaintext().unwrap().len(), 65_600);
+
     let mut bad = max_pointer();
     bad.locator.clear();
     let content = Content::attachment(id(2), 2, bad);

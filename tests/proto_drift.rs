@@ -4,6 +4,9 @@
 //! differ. After editing the `.proto`, refresh the checked-in file with
 //! `CROSSWIRE_BLESS=1 cargo test --test proto_drift`.
 
+// Test code: a failed setup step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 #[test]

@@ -1,6 +1,9 @@
 //! Session behaviour through the public API: round trips, out-of-order delivery, bounds,
 //! replay, tampering and transactional failure, persistence.
 
+// Test code: a failed setup step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crosswire::{
     DecryptError, Envelope, Error, IdentityKeyPair, MAX_SKIP, OneTimePreKey, OneTimePreKeyId,
     PreKeyBundle, Session, SignedPreKey, SignedPreKeyId, WireError,
@@ -251,9 +254,10 @@ fn garbage_envelopes_are_typed_errors() {
     let (mut rng, mut alice, _, first) = setup(10, true);
     let bytes = first.to_bytes();
     for len in 0..bytes.len() {
-        let _ = Envelope::from_bytes(&bytes[..len])
-            .err()
-            .expect("truncation detected");
+        assert!(
+            Envelope::from_bytes(&bytes[..len]).is_err(),
+            "truncation at {len} accepted"
+        );
     }
     assert_eq!(Envelope::from_bytes(&[0xff; 64]), Err(WireError::Malformed));
     let mut rng2 = ChaCha20Rng::seed_from_u64(99);

@@ -177,11 +177,13 @@ pub mod session_state {
         pub one_time_prekey_id: ::core::option::Option<u32>,
     }
 }
-/// The plaintext carried inside the ratchet, after unpadding. Modelled on the
-/// IETF MIMI content format. Receivers ignore unknown fields.
+/// The plaintext carried inside the ratchet, after unpadding (SPEC.md section
+/// 9). Modelled on the IETF MIMI content format. Unlike envelopes, content need
+/// not be canonical: receivers ignore unknown fields, and an absent or unknown
+/// body is "unsupported". Lengths are bytes of the encoded value.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Content {
-    /// 16 bytes, chosen by the sender
+    /// 16 random bytes, chosen by the sender
     #[prost(bytes = "vec", tag = "1")]
     pub message_id: ::prost::alloc::vec::Vec<u8>,
     /// sender's clock, milliseconds since the Unix epoch
@@ -212,6 +214,7 @@ pub mod content {
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Text {
+    /// at most 65536 bytes
     #[prost(string, tag = "1")]
     pub body: ::prost::alloc::string::String,
     #[prost(enumeration = "text::Format", tag = "2")]
@@ -232,7 +235,9 @@ pub mod text {
     )]
     #[repr(i32)]
     pub enum Format {
+        /// unknown formats are read as plain
         Plain = 0,
+        /// CommonMark
         Markdown = 1,
     }
     impl Format {
@@ -261,11 +266,13 @@ pub struct Reply {
     /// 16-byte message id being quoted
     #[prost(bytes = "vec", tag = "1")]
     pub in_reply_to: ::prost::alloc::vec::Vec<u8>,
+    /// required
     #[prost(oneof = "reply::Body", tags = "2, 3")]
     pub body: ::core::option::Option<reply::Body>,
 }
 /// Nested message and enum types in `Reply`.
 pub mod reply {
+    /// required
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Body {
         #[prost(message, tag = "2")]
@@ -279,8 +286,10 @@ pub struct Reaction {
     /// 16-byte message id
     #[prost(bytes = "vec", tag = "1")]
     pub target: ::prost::alloc::vec::Vec<u8>,
+    /// 1 to 64 bytes
     #[prost(string, tag = "2")]
     pub emoji: ::prost::alloc::string::String,
+    /// withdraw this emoji reaction
     #[prost(bool, tag = "3")]
     pub remove: bool,
 }
@@ -289,6 +298,7 @@ pub struct Edit {
     /// 16-byte message id
     #[prost(bytes = "vec", tag = "1")]
     pub target: ::prost::alloc::vec::Vec<u8>,
+    /// required: the new text
     #[prost(message, optional, tag = "2")]
     pub text: ::core::option::Option<Text>,
 }
@@ -302,7 +312,7 @@ pub struct Delete {
 pub struct Receipt {
     #[prost(enumeration = "receipt::Kind", tag = "1")]
     pub kind: i32,
-    /// 16 bytes each
+    /// 1 to 1024 ids, 16 bytes each
     #[prost(bytes = "vec", repeated, tag = "2")]
     pub message_ids: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
 }
@@ -345,7 +355,9 @@ pub mod receipt {
         }
     }
 }
-/// Everything a recipient needs to fetch, verify and decrypt an attachment.
+/// Everything a recipient needs to fetch, verify and decrypt an attachment
+/// (SPEC.md section 10). The ciphertext is 32 + plaintext_size + 16 * n bytes,
+/// n = max(1, ceil(plaintext_size / chunk_size)) chunks, n <= 2^32.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct AttachmentPointer {
     #[prost(enumeration = "attachment_pointer::Kind", tag = "1")]
@@ -353,19 +365,19 @@ pub struct AttachmentPointer {
     /// 32-byte attachment key
     #[prost(bytes = "vec", tag = "2")]
     pub key: ::prost::alloc::vec::Vec<u8>,
-    /// MIME type, e.g. image/jpeg
+    /// MIME type, e.g. image/jpeg; at most 255 bytes
     #[prost(string, tag = "3")]
     pub content_type: ::prost::alloc::string::String,
     /// bytes
     #[prost(uint64, tag = "4")]
     pub plaintext_size: u64,
-    /// plaintext bytes per chunk
+    /// plaintext bytes per chunk, 1024..=16777216
     #[prost(uint32, tag = "5")]
     pub chunk_size: u32,
     /// SHA-256 of the whole ciphertext, 32 bytes
     #[prost(bytes = "vec", tag = "6")]
     pub digest: ::prost::alloc::vec::Vec<u8>,
-    /// URL or blob id at the provider
+    /// URL or blob id at the provider, 1 to 2048 bytes
     #[prost(string, tag = "7")]
     pub locator: ::prost::alloc::string::String,
     /// pixels
@@ -376,11 +388,13 @@ pub struct AttachmentPointer {
     pub height: ::core::option::Option<u32>,
     #[prost(uint32, optional, tag = "10")]
     pub duration_ms: ::core::option::Option<u32>,
-    /// small inline preview (e.g. JPEG), may be empty
+    /// small inline preview (e.g. JPEG), at most 32768 bytes
     #[prost(bytes = "vec", tag = "11")]
     pub thumbnail: ::prost::alloc::vec::Vec<u8>,
+    /// at most 4096 bytes
     #[prost(string, tag = "12")]
     pub caption: ::prost::alloc::string::String,
+    /// at most 255 bytes; a display hint, never a path
     #[prost(string, tag = "13")]
     pub file_name: ::prost::alloc::string::String,
 }
@@ -399,6 +413,7 @@ pub mod attachment_pointer {
     )]
     #[repr(i32)]
     pub enum Kind {
+        /// unknown kinds are read as a file
         File = 0,
         Photo = 1,
         Video = 2,

@@ -41,6 +41,10 @@ impl SkippedKeys {
         &mut self,
         entries: impl IntoIterator<Item = (PublicKey, u32, MessageSeed)>,
     ) {
+        // One allocation for the whole batch instead of a rehash at every doubling.
+        let entries = entries.into_iter();
+        self.map.reserve(entries.size_hint().0);
+        self.order.reserve(entries.size_hint().0);
         for (key, counter, seed) in entries {
             let seq = self.next_seq;
             self.next_seq += 1;

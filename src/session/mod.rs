@@ -137,10 +137,10 @@ impl Session {
         };
         let message = self.ratchet.encrypt(rng, ad, plaintext)?;
         Ok(match prekey {
-            Some(fields) => Envelope::PreKey(PreKeyMessage {
+            Some(fields) => Envelope::PreKey(Box::new(PreKeyMessage {
                 fields: *fields,
                 message,
-            }),
+            })),
             None => Envelope::Ratchet(message),
         })
     }

@@ -776,7 +776,7 @@ fn decryption(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
     add(
         "a plain ratchet message wrapped in the session's prekey header",
         &f.bob_after_m0,
-        Envelope::PreKey(disguised).to_bytes(),
+        Envelope::PreKey(Box::new(disguised)).to_bytes(),
         auth,
     );
     let Envelope::PreKey(other) = &f.other_m0 else {

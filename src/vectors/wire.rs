@@ -190,7 +190,7 @@ fn case(input: &Value) -> Value {
             }
             inner.extend(nested("PreKeyMessage.message", 5, ratchet_parts(&message)));
             parts.extend(nested("Envelope.prekey", 2, inner));
-            Envelope::PreKey(PreKeyMessage { fields, message })
+            Envelope::PreKey(Box::new(PreKeyMessage { fields, message }))
         }
         "ratchet" => {
             parts.extend(nested("Envelope.ratchet", 3, ratchet_parts(&message)));
