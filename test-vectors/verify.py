@@ -386,12 +386,12 @@ def parse(schema, data, msg=None):
 
 
 def decode_exact(schema, data):
-    """SPEC 6.1: decode, then the canonical re-encoding must be exactly as long as the input."""
+    """SPEC 6.1: decode, then the canonical re-encoding must be exactly the input."""
     try:
         msg = parse(schema, data)
     except ValueError:
         return None
-    return msg if len(encode(schema, msg)) == len(data) else None
+    return msg if encode(schema, msg) == data else None
 
 
 # ----------------------------------------------------------------- wire decoding (6.2) --

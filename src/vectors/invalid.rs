@@ -561,6 +561,16 @@ fn envelopes(out: &mut Cases, f: &Fixture) {
             "Wire(Malformed)",
         ),
         (
+            "envelope: the same fields out of order (body before version)",
+            [&r0[2..], &r0[..2]].concat(),
+            "Wire(Malformed)",
+        ),
+        (
+            "envelope: version 2^32 + 1 as a five-byte varint (truncates to 1)",
+            [&[0x08, 0x81, 0x80, 0x80, 0x80, 0x10][..], &r0[2..]].concat(),
+            "Wire(Malformed)",
+        ),
+        (
             "envelope: counter 0 written explicitly",
             explicit_zero,
             "Wire(Malformed)",
