@@ -26,6 +26,11 @@ pub const MAX_CONTEXT_LEN: usize = 1024;
 ///
 /// Created by [`Session::initiate`] (you fetched their bundle) or [`Session::respond`] (their
 /// first message arrived). Every method that fails leaves the session exactly as it was.
+///
+/// `Clone` copies the whole state, secrets included, for speculative work such as trying a
+/// message against a copy. Keep using only one copy afterwards: two copies that both send would
+/// fork the conversation (the per-message salt still keeps their AES keys distinct, SPEC.md 5.4,
+/// but the peer can follow only one of them).
 #[derive(Clone)]
 pub struct Session {
     local_identity: IdentityKey,
