@@ -40,8 +40,8 @@ fn rng() -> rand::rngs::ThreadRng {
 mod floor {
     use aes_gcm::aead::AeadInOut;
     use aes_gcm::{Aes256Gcm, KeyInit};
+    use curve25519_dalek::MontgomeryPoint;
     use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
-    use curve25519_dalek::{MontgomeryPoint, Scalar};
     use ed25519_dalek::{Signature, VerifyingKey};
     use hkdf::Hkdf;
     use hmac::{Hmac, Mac};
@@ -49,46 +49,37 @@ mod floor {
     use x25519_dalek::{PublicKey, StaticSecret};
 
     /// The canonical header (58) plus IK_A || IK_B (64): crosswire's AD for a ratchet message.
-    pub const AD_LEN: usize = 58 + 64;
+    pub(crate) const AD_LEN: usize = 58 + 64;
     /// The same for a prekey message (header 131).
-    pub const PREKEY_AD_LEN: usize = 131 + 64;
+    pub(crate) const PREKEY_AD_LEN: usize = 131 + 64;
 
     /// X25519 public key from a secret: x25519-dalek (Edwards basepoint table).
-    pub fn keygen(secret: [u8; 32]) -> [u8; 32] {
+    pub(crate) fn keygen(secret: [u8; 32]) -> [u8; 32] {
         PublicKey::from(&StaticSecret::from(secret)).to_bytes()
     }
 
     /// X25519 by the RFC 7748 Montgomery ladder (x25519-dalek).
-    pub fn dh_ladder(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
+    pub(crate) fn dh_ladder(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
         x25519_dalek::x25519(secret, public)
     }
 
-    /// X25519 through the Edwards form: variable-base multiplication of 8P by k/8, for u on the
-    /// curve (every valid public key). Same output as the ladder; see src/x25519.rs.
-    pub fn dh_edwards(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
-        let mut k = secret;
-        k[0] &= 248;
-        k[31] &= 127;
-        k[31] |= 64;
-        let mut k8 = [0u8; 32];
-        for i in 0..32 {
-            k8[i] = (k[i] >> 3) | k.get(i + 1).map_or(0, |b| b << 5);
-        }
+    /// X25519 through the Edwards form: variable-base Edwards multiplication by the clamped
+    /// scalar, for u on the curve (every valid public key). Same output as the ladder; this is
+    /// what src/x25519.rs does.
+    pub(crate) fn dh_edwards(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
         match MontgomeryPoint(public).to_edwards(0) {
-            Some(p) => (Scalar::from_bytes_mod_order(k8) * p.mul_by_cofactor())
-                .to_montgomery()
-                .to_bytes(),
+            Some(p) => p.mul_clamped(secret).to_montgomery().to_bytes(),
             None => dh_ladder(secret, public),
         }
     }
 
     /// The X25519 used by the composite floors below: the faster of the two routes.
-    pub fn dh(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
+    pub(crate) fn dh(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
         dh_edwards(secret, public)
     }
 
     /// Ed25519 public key decoding and strict verification.
-    pub fn verify(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
+    pub(crate) fn verify(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
         match VerifyingKey::from_bytes(key) {
             Ok(k) => k.verify_strict(msg, &Signature::from_bytes(sig)).is_ok(),
             Err(_) => false,
@@ -96,24 +87,24 @@ mod floor {
     }
 
     /// [`verify`], then the key's X25519 form (the birational map), as X3DH uses it.
-    pub fn verify_and_map(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Option<[u8; 32]> {
+    pub(crate) fn verify_and_map(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Option<[u8; 32]> {
         let k = VerifyingKey::from_bytes(key).ok()?;
         k.verify_strict(msg, &Signature::from_bytes(sig)).ok()?;
         Some(k.to_montgomery().to_bytes())
     }
 
     /// Ed25519 point decoding.
-    pub fn decompress(key: &[u8; 32]) -> Option<EdwardsPoint> {
+    pub(crate) fn decompress(key: &[u8; 32]) -> Option<EdwardsPoint> {
         CompressedEdwardsY(*key).decompress()
     }
 
-    pub fn hmac(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
+    pub(crate) fn hmac(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
         mac.update(data);
         mac.finalize().into_bytes().into()
     }
 
-    pub fn hkdf<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8; N] {
+    pub(crate) fn hkdf<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8; N] {
         let mut out = [0u8; N];
         Hkdf::<Sha256>::new(Some(salt), ikm)
             .expand(info, &mut out)
@@ -122,7 +113,7 @@ mod floor {
     }
 
     /// KDF_CK with one HMAC key setup shared by both outputs.
-    pub fn kdf_ck(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    pub(crate) fn kdf_ck(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
         let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(ck).unwrap();
         let mut a = keyed.clone();
         a.update(&[1]);
@@ -135,16 +126,16 @@ mod floor {
     }
 
     /// KDF_RK: HKDF-SHA256 to 64 bytes.
-    pub fn kdf_rk(rk: &[u8; 32], dh: &[u8; 32]) -> [u8; 64] {
+    pub(crate) fn kdf_rk(rk: &[u8; 32], dh: &[u8; 32]) -> [u8; 64] {
         hkdf::<64>(rk, dh, b"crosswire/v1/ratchet")
     }
 
     /// Message key and nonce: HKDF-SHA256 to 44 bytes.
-    pub fn message_key(salt: &[u8; 16], seed: &[u8; 32]) -> [u8; 44] {
+    pub(crate) fn message_key(salt: &[u8; 16], seed: &[u8; 32]) -> [u8; 44] {
         hkdf::<44>(salt, seed, b"crosswire/v1/message")
     }
 
-    pub fn seal(okm: &[u8; 44], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+    pub(crate) fn seal(okm: &[u8; 44], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
         let cipher = Aes256Gcm::new(okm[..32].try_into().unwrap());
         let nonce: &[u8; 12] = okm[32..].try_into().unwrap();
         cipher
@@ -153,7 +144,7 @@ mod floor {
             .into()
     }
 
-    pub fn open(okm: &[u8; 44], ad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
+    pub(crate) fn open(okm: &[u8; 44], ad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
         let cipher = Aes256Gcm::new(okm[..32].try_into().unwrap());
         let nonce: &[u8; 12] = okm[32..].try_into().unwrap();
         cipher
@@ -162,13 +153,13 @@ mod floor {
     }
 
     /// One in-order message on the sending side: KDF_CK, message key, AES-GCM seal.
-    pub fn encrypt(ck: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+    pub(crate) fn encrypt(ck: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
         let (seed, _next) = kdf_ck(ck);
         seal(&message_key(&[7; 16], &seed), ad, buf)
     }
 
     /// One in-order message on the receiving side: KDF_CK, message key, AES-GCM open.
-    pub fn decrypt(ck: &[u8; 32], ad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
+    pub(crate) fn decrypt(ck: &[u8; 32], ad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
         let (seed, _next) = kdf_ck(ck);
         open(&message_key(&[7; 16], &seed), ad, buf, tag)
     }

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use crosswire::{
-    Envelope, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PreKeyBundle, Session,
-    SignedPreKey, SignedPreKeyId,
+    Envelope, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PreKeyBundle, Session, SignedPreKey,
+    SignedPreKeyId,
 };
 
 /// A device: its long-term identity and the prekeys it has published.
@@ -30,7 +30,12 @@ impl Device {
             .into_iter()
             .map(|k| (k.id(), k))
             .collect();
-        Device { name, identity, signed_prekey, one_time_prekeys }
+        Device {
+            name,
+            identity,
+            signed_prekey,
+            one_time_prekeys,
+        }
     }
 
     /// What the provider uploads to the directory: one bundle per one-time prekey.
@@ -77,16 +82,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut wanda_session = Session::initiate(rng, &wanda.identity, &bundle, context)?;
     let first = wanda_session.encrypt(rng, b"Hi Theo, it's Wanda from the other app!")?;
     let wire = first.to_bytes();
-    println!("Wanda -> Theo: prekey message, {} bytes on the wire", wire.len());
+    println!(
+        "Wanda -> Theo: prekey message, {} bytes on the wire",
+        wire.len()
+    );
 
     // Theo's client receives the first message and looks up the prekeys it names.
     let Envelope::PreKey(prekey_message) = Envelope::from_bytes(&wire)? else {
         return Err("expected a prekey message".into());
     };
-    let opk_id = prekey_message.one_time_prekey_id().ok_or("no one-time prekey")?;
-    let opk = theo.one_time_prekeys.get(&opk_id).ok_or("unknown one-time prekey")?;
-    let (mut theo_session, text) =
-        Session::respond(&theo.identity, &theo.signed_prekey, Some(opk), &prekey_message, context)?;
+    let opk_id = prekey_message
+        .one_time_prekey_id()
+        .ok_or("no one-time prekey")?;
+    let opk = theo
+        .one_time_prekeys
+        .get(&opk_id)
+        .ok_or("unknown one-time prekey")?;
+    let (mut theo_session, text) = Session::respond(
+        &theo.identity,
+        &theo.signed_prekey,
+        Some(opk),
+        &prekey_message,
+        context,
+    )?;
     // Delete the one-time prekey together with saving the session (atomically, in a real app).
     theo.one_time_prekeys.remove(&opk_id);
     println!("Theo reads: {:?}", String::from_utf8_lossy(&text));
@@ -94,16 +112,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Theo replies with three messages; the network delivers the second one last.
     let replies: Vec<Vec<u8>> = ["Hey Wanda!", "Interop works.", "No gateway can read this."]
         .iter()
-        .map(|t| theo_session.encrypt(rng, t.as_bytes()).map(|e| e.to_bytes()))
+        .map(|t| {
+            theo_session
+                .encrypt(rng, t.as_bytes())
+                .map(|e| e.to_bytes())
+        })
         .collect::<Result<_, _>>()?;
     for i in [0, 2, 1] {
         let text = wanda_session.decrypt(&Envelope::from_bytes(&replies[i])?)?;
-        println!("Wanda reads reply #{i}: {:?}", String::from_utf8_lossy(&text));
+        println!(
+            "Wanda reads reply #{i}: {:?}",
+            String::from_utf8_lossy(&text)
+        );
     }
 
     // A replay of an already-read message is refused and changes nothing.
     let replay = wanda_session.decrypt(&Envelope::from_bytes(&replies[1])?);
-    println!("Replaying reply #1 again: {}", replay.err().map_or("accepted?!".into(), |e| e.to_string()));
+    println!(
+        "Replaying reply #1 again: {}",
+        replay.err().map_or("accepted?!".into(), |e| e.to_string())
+    );
 
     // A few more turns: each one turns the Diffie-Hellman ratchet.
     for turn in 0..4 {
@@ -115,15 +143,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let text = format!("turn {turn}: hello from {from}");
         let wire = sender.encrypt(rng, text.as_bytes())?.to_bytes();
         let read = receiver.decrypt(&Envelope::from_bytes(&wire)?)?;
-        println!("{to} reads: {:?} ({} bytes on the wire)", String::from_utf8_lossy(&read), wire.len());
+        println!(
+            "{to} reads: {:?} ({} bytes on the wire)",
+            String::from_utf8_lossy(&read),
+            wire.len()
+        );
     }
 
     // Sessions are values: store them (encrypted at rest) and load them later.
     let saved = wanda_session.to_bytes();
     let mut wanda_session = Session::from_bytes(&saved)?;
-    let wire = wanda_session.encrypt(rng, b"Saved and restored, still talking.")?.to_bytes();
+    let wire = wanda_session
+        .encrypt(rng, b"Saved and restored, still talking.")?
+        .to_bytes();
     let read = theo_session.decrypt(&Envelope::from_bytes(&wire)?)?;
-    println!("After Wanda's app restarted, Theo reads: {:?}", String::from_utf8_lossy(&read));
-    println!("Session state is {} bytes; printed it looks like: {wanda_session:?}", saved.len());
+    println!(
+        "After Wanda's app restarted, Theo reads: {:?}",
+        String::from_utf8_lossy(&read)
+    );
+    println!(
+        "Session state is {} bytes; printed it looks like: {wanda_session:?}",
+        saved.len()
+    );
     Ok(())
 }

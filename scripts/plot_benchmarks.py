@@ -147,8 +147,8 @@ def plot(results, media, out):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    kinds = sorted({kind for kind, *_ in media})
-    fig, axes = plt.subplots(1, 1 + len(kinds), figsize=(7 + 5.5 * len(kinds), 5.6), squeeze=False)
+    kinds = sorted({kind for kind, *_ in media}, reverse=True)  # encrypt, then decrypt
+    fig, axes = plt.subplots(1, 1 + len(kinds), figsize=(7 + 5.5 * len(kinds), 6.2), squeeze=False)
     ax = axes[0][0]
     styles = {"crosswire": ("-", "o"), "vodozemac": ("--", "s"), "floor": (":", "^")}
     colors = {"encrypt_in_order": "tab:blue", "decrypt_in_order": "tab:orange"}
@@ -188,11 +188,21 @@ def plot(results, media, out):
             if k == kind:
                 series.setdefault(function, []).append((nbytes, gbps))
         xs_all = set()
+        raw_colors = {"raw/aes-gcm": "tab:red", "raw/aes-gcm+sha256": "tab:purple"}
+        own_colors = iter(["tab:blue", "tab:orange", "tab:green", "tab:cyan"])
         for function, pts in sorted(series.items()):
             xs, ys = zip(*sorted(pts))
             xs_all.update(xs)
             raw = function.startswith("raw/")
-            ax.plot(xs, ys, "--" if raw else "-", marker="^" if raw else "o", label=function)
+            color = raw_colors.get(function, "tab:brown") if raw else next(own_colors, "tab:gray")
+            ax.plot(
+                xs,
+                ys,
+                "--" if raw else "-",
+                marker="^" if raw else "o",
+                color=color,
+                label=function,
+            )
         ax.set_xscale("log")
         ax.set_xticks(sorted(xs_all), [size_label(x) for x in sorted(xs_all)])
         ax.minorticks_off()
@@ -201,7 +211,7 @@ def plot(results, media, out):
         ax.set_title(f"Attachments: {kind.split('/')[-1]}")
         ax.set_ylim(bottom=0)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
 
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
