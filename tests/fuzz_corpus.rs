@@ -66,7 +66,10 @@ fn every_corpus_directory_has_a_harness() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if path.is_dir() {
-                assert!(known.contains(name.as_str()), "fuzz/{kind}/{name} has no harness");
+                assert!(
+                    known.contains(name.as_str()),
+                    "fuzz/{kind}/{name} has no harness"
+                );
             }
         }
     }
