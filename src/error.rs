@@ -82,9 +82,11 @@ pub enum WireError {
 #[non_exhaustive]
 pub enum DecryptError {
     /// Authentication failed: the message was forged, altered, or belongs to another session.
+    /// A replay or an expired message of an *earlier* receiving chain also ends here: with its
+    /// key gone it is indistinguishable from a message under a new ratchet key (SPEC.md 5.7).
     AuthenticationFailed,
-    /// The message key is gone: the message was already decrypted (a replay), or it is older
-    /// than the skipped keys this session keeps.
+    /// The message key is gone: a message of the current receiving chain that was already
+    /// decrypted (a replay), or whose skipped key was evicted.
     DuplicateOrExpired,
     /// The message claims to be further ahead in its chain than
     /// [`MAX_SKIP`](crate::MAX_SKIP) allows.
