@@ -1,10 +1,10 @@
 //! Decoders fed arbitrary bytes: `envelope_decode`, `prekey_bundle_decode`,
 //! `session_state_decode`.
 //!
-//! Each must return an error or a value. A value must re-encode to exactly as many bytes as
-//! arrived (the canonical-length rule of SPEC.md: unknown, repeated or padded fields are
-//! rejected, so only a reordering of fields can survive decoding), and decoding the re-encoding
-//! must give the same value.
+//! Each must return an error or a value. A value must re-encode to exactly the bytes that
+//! arrived (the canonical-encoding rule of SPEC.md 6.1: unknown, repeated or reordered fields
+//! and long or over-wide varints are all rejected), and decoding the re-encoding must give the
+//! same value.
 
 use crosswire::{Envelope, PreKeyBundle, Session};
 use rand::SeedableRng;
@@ -18,7 +18,7 @@ pub(crate) fn envelope_decode(data: &[u8]) {
         return;
     };
     let bytes = envelope.to_bytes();
-    assert_eq!(bytes.len(), data.len(), "a non-canonical envelope decoded");
+    assert_eq!(bytes, data, "a non-canonical envelope decoded");
     assert_eq!(Envelope::from_bytes(&bytes).as_ref(), Ok(&envelope));
 }
 
@@ -28,7 +28,7 @@ pub(crate) fn prekey_bundle_decode(data: &[u8]) {
         return;
     };
     let bytes = bundle.to_bytes();
-    assert_eq!(bytes.len(), data.len(), "a non-canonical bundle decoded");
+    assert_eq!(bytes, data, "a non-canonical bundle decoded");
     assert_eq!(PreKeyBundle::from_bytes(&bytes).as_ref(), Ok(&bundle));
 }
 
@@ -41,11 +41,7 @@ pub(crate) fn session_state_decode(data: &[u8]) {
         return;
     };
     let bytes = session.to_bytes();
-    assert_eq!(
-        bytes.len(),
-        data.len(),
-        "a non-canonical session state loaded"
-    );
+    assert_eq!(&bytes[..], data, "a non-canonical session state loaded");
     let again = Session::from_bytes(&bytes).expect("a re-encoded session state loads");
     assert_eq!(*again.to_bytes(), *bytes, "session state round trip");
 
