@@ -230,16 +230,7 @@ impl Content {
         target: MessageId,
         emoji: impl Into<String>,
     ) -> Self {
-        let emoji = emoji.into();
-        Self::new(
-            id,
-            timestamp_ms,
-            Body::Reaction {
-                target,
-                emoji,
-                remove: false,
-            },
-        )
+        Self::reaction_change(id, timestamp_ms, target, emoji.into(), false)
     }
 
     /// Removes the reaction `emoji` sent earlier to `target`.
@@ -249,14 +240,23 @@ impl Content {
         target: MessageId,
         emoji: impl Into<String>,
     ) -> Self {
-        let emoji = emoji.into();
+        Self::reaction_change(id, timestamp_ms, target, emoji.into(), true)
+    }
+
+    fn reaction_change(
+        id: MessageId,
+        timestamp_ms: u64,
+        target: MessageId,
+        emoji: String,
+        remove: bool,
+    ) -> Self {
         Self::new(
             id,
             timestamp_ms,
             Body::Reaction {
                 target,
                 emoji,
-                remove: true,
+                remove,
             },
         )
     }
