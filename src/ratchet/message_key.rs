@@ -57,7 +57,7 @@ pub(crate) struct MessageKey {
 }
 
 impl MessageKey {
-    pub(crate) fn seal(self, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal(self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, aead::SealTooLarge> {
         aead::seal(&self.key, &self.nonce, ad, plaintext)
     }
 

@@ -159,7 +159,7 @@ impl DoubleRatchet {
             salt: &salt,
         };
         let aad = header::associated_data(&header, ad.prekey, ad.session_ad);
-        let ciphertext = seed.message_key(&salt).seal(&aad, plaintext);
+        let ciphertext = seed.message_key(&salt).seal(&aad, plaintext)?;
 
         if let Some((ratchet, root_key)) = stepped {
             self.ratchet = ratchet;
