@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crosswire::{
-    AttachmentDecryptor, AttachmentEncryptor, AttachmentKind, AttachmentPointer, Body, Content,
-    DEFAULT_CHUNK_SIZE, Envelope, IdentityKeyPair, MessageId, OneTimePreKey, OneTimePreKeyId,
-    PreKeyBundle, ReceiptKind, Session, SignedPreKey, SignedPreKeyId,
+    AttachmentDecryptor, AttachmentEncryptor, AttachmentKind, AttachmentPointer, Body,
+    COMMITMENT_LEN, Content, DEFAULT_CHUNK_SIZE, Envelope, IdentityKeyPair, MessageId,
+    OneTimePreKey, OneTimePreKeyId, PreKeyBundle, ReceiptKind, Session, SignedPreKey,
+    SignedPreKeyId,
 };
 use rand::rngs::ChaCha20Rng;
 use rand::{Rng, SeedableRng};
@@ -165,9 +166,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let range = sealed.chunk_range(index).ok_or("no such chunk")?;
     let mut chunk = vec![0u8; (range.end - range.start) as usize];
     let mut blob = File::open(blobs.join(&pointer.locator))?;
+    // The key commitment (the first 32 bytes) is read once per file and checked with every chunk.
+    let mut commitment = [0u8; COMMITMENT_LEN];
+    blob.read_exact(&mut commitment)?;
     blob.seek(SeekFrom::Start(range.start))?;
     blob.read_exact(&mut chunk)?;
-    let plaintext = sealed.decrypt_chunk(index, &chunk)?;
+    let plaintext = sealed.decrypt_chunk(&commitment, index, &chunk)?;
     let mut expected = vec![0u8; plaintext.len()];
     let mut original = File::open(&video)?;
     original.seek(SeekFrom::Start(
