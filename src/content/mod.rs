@@ -13,6 +13,7 @@
 
 pub(crate) mod codec;
 pub(crate) mod padding;
+mod scan;
 pub(crate) mod session;
 
 pub use padding::PADDING_BUCKET;
