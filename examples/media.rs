@@ -105,9 +105,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                 let (session, content) =
                     Session::respond_content(&bob_id, &bob_spk, Some(&bob_opk), &m, b"")?;
                 bob = Some(session);
-                content
+                content.into_content()?
             }
-            (envelope, Some(session)) => session.decrypt_content(&envelope)?,
+            (envelope, Some(session)) => session.decrypt_content(&envelope)?.into_content()?,
             _ => return Err("unexpected message".into()),
         };
         let Body::Attachment(pointer) = content.body else {
@@ -151,7 +151,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             vec![*id],
         );
         let envelope = Envelope::from_bytes(&bob.encrypt_content(rng, &receipt)?.to_bytes())?;
-        if let Body::Receipt { kind, ids } = alice.decrypt_content(&envelope)?.body {
+        if let Body::Receipt { kind, ids } = alice.decrypt_content(&envelope)?.into_content()?.body
+        {
             println!("alice got a {kind:?} receipt for {} message(s)", ids.len());
         }
     }

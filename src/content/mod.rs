@@ -16,6 +16,7 @@ pub(crate) mod padding;
 pub(crate) mod session;
 
 pub use padding::PADDING_BUCKET;
+pub use session::Received;
 
 use core::fmt;
 
