@@ -11,7 +11,7 @@
 //!   digest, so compare them with `raw/aes-gcm+sha256`.
 //! - `raw/sha256`: the digest alone.
 //!
-//! Run: `cargo bench --bench media -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench -p crosswire-bench --bench media -- --warm-up-time 1 --measurement-time 3`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

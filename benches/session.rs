@@ -6,7 +6,7 @@
 //! with no allocation, no encoding and no checks). Read every crosswire figure as a ratio to its
 //! floor and to vodozemac in the same run; absolute times on a shared VM are noisy.
 //!
-//! Run: `cargo bench --bench session`; `scripts/plot_benchmarks.py` turns the results into
+//! Run: `cargo bench -p crosswire-bench --bench session`; `scripts/plot_benchmarks.py` turns the results into
 //! BENCHMARKS.md's table and plot.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]

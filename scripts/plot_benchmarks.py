@@ -6,8 +6,8 @@ benchmark) and uses the median of each. In benches/session.rs function ids are
 `impl/operation`, impl being crosswire, vodozemac or floor (the "floor" group of raw primitives
 has bare names); benches/media.rs groups are `media/{encrypt,decrypt}/SIZE`.
 
-    cargo bench --bench session
-    cargo bench --bench media          # optional: adds the media table and panel
+    cargo bench -p crosswire-bench --bench session
+    cargo bench -p crosswire-bench --bench media          # optional: adds the media table and panel
     python3 scripts/plot_benchmarks.py --update BENCHMARKS.md
 
 Without --update the tables go to stdout. Needs matplotlib (pip install matplotlib).

@@ -11,6 +11,7 @@ mod media;
 mod proto;
 mod ratchet;
 mod session;
+pub mod store;
 #[cfg(test)]
 mod vectors;
 mod wire;
