@@ -800,3 +800,40 @@ fn text_formats_are_kept() {
         );
     }
 }
+
+/// A `uint32` or enum varint wider than 32 bits is malformed, not truncated to its low bits
+/// (which would read `chunk_size = 2^32 + 1024` as 1024, or format `2^32 + 1` as markdown).
+/// Long encodings of in-range values are tolerated, as content need not be canonical.
+#[test]
+fn over_wide_integers_are_malformed() {
+    for (number, value) in [(5, (1u64 << 32) + 1024), (8, 1 << 32), (10, u64::MAX)] {
+        assert_eq!(
+            decode_pointer(&[(number, field_varint(number, value))]),
+            Err(ContentError::Malformed),
+            "pointer field {number} = {value:#x}"
+        );
+    }
+    assert_eq!(
+        decode_pointer(&[(1, field_varint(1, (1 << 32) + 1))]),
+        Err(ContentError::Malformed),
+        "kind"
+    );
+    let text = [field_bytes(1, b"x"), field_varint(2, (1 << 32) + 1)].concat();
+    assert_eq!(
+        Content::from_plaintext(&content_with(&field_bytes(3, &text))),
+        Err(ContentError::Malformed),
+        "format"
+    );
+    // The largest uint32 is fine, and so is a 10-byte encoding of 1024.
+    let width = decode_pointer(&[(8, field_varint(8, u64::from(u32::MAX)))]).unwrap();
+    let Body::Attachment(p) = width.body else {
+        panic!()
+    };
+    assert_eq!(p.width, Some(u32::MAX));
+    let long = [&[0x28u8, 0x80, 0x88][..], &[0x80; 7], &[0x00]].concat();
+    let decoded = decode_pointer(&[(5, long)]).unwrap();
+    let Body::Attachment(p) = decoded.body else {
+        panic!()
+    };
+    assert_eq!(p.sealed.chunk_size(), 1024);
+}

@@ -250,7 +250,11 @@ mod tests {
             (u64::MAX, false),
         ] {
             let chunk_size = field(5, VARINT, &varint(value));
-            assert_eq!(scan(&pointer_with(&chunk_size)).is_ok(), ok, "uint32 {value}");
+            assert_eq!(
+                scan(&pointer_with(&chunk_size)).is_ok(),
+                ok,
+                "uint32 {value}"
+            );
         }
         for (value, ok) in [
             (0, true),
@@ -269,7 +273,10 @@ mod tests {
         assert!(scan(&field(2, VARINT, &varint(u64::MAX))).is_ok());
         let mut too_wide = varint(u64::MAX);
         *too_wide.last_mut().unwrap() = 2;
-        assert_eq!(scan(&field(2, VARINT, &too_wide)), Err(ContentError::Malformed));
+        assert_eq!(
+            scan(&field(2, VARINT, &too_wide)),
+            Err(ContentError::Malformed)
+        );
         let reaction = field(3, VARINT, &varint(u64::MAX));
         assert!(scan(&field(6, LENGTH_DELIMITED, &reaction)).is_ok());
     }
@@ -278,13 +285,19 @@ mod tests {
     fn structure_faults() {
         let bad: [(&str, Vec<u8>); 9] = [
             ("known field, wrong wire type", field(1, VARINT, &[1])),
-            ("nested known field, wrong wire type", pointer_with(&field(2, VARINT, &[1]))),
+            (
+                "nested known field, wrong wire type",
+                pointer_with(&field(2, VARINT, &[1])),
+            ),
             ("field number 0", vec![0x02, 0x00]),
             ("wire type 6", vec![0xa6, 0x01]),
             ("end group outside a group", vec![0x7c]),
             ("group closed by another number", vec![0x7b, 0x84, 0x01]),
             ("length past the end", vec![0x0a, 0x05, 0x00]),
-            ("invalid UTF-8", field(3, LENGTH_DELIMITED, &field(1, 2, &[0xff]))),
+            (
+                "invalid UTF-8",
+                field(3, LENGTH_DELIMITED, &field(1, 2, &[0xff])),
+            ),
             ("key wider than 32 bits", varint(1 << 35)),
         ];
         for (name, input) in bad {
@@ -312,9 +325,18 @@ mod tests {
 
     #[test]
     fn receipt_ids_are_counted_before_decoding() {
-        let receipt = |n: usize| field(9, LENGTH_DELIMITED, &field(2, LENGTH_DELIMITED, b"").repeat(n));
+        let receipt = |n: usize| {
+            field(
+                9,
+                LENGTH_DELIMITED,
+                &field(2, LENGTH_DELIMITED, b"").repeat(n),
+            )
+        };
         assert!(scan(&receipt(MAX_RECEIPT_IDS)).is_ok());
-        assert_eq!(scan(&receipt(MAX_RECEIPT_IDS + 1)), Err(ContentError::InvalidReceipt));
+        assert_eq!(
+            scan(&receipt(MAX_RECEIPT_IDS + 1)),
+            Err(ContentError::InvalidReceipt)
+        );
         // Across repeated receipt members, in total.
         let split = [receipt(MAX_RECEIPT_IDS), receipt(1)].concat();
         assert_eq!(scan(&split), Err(ContentError::InvalidReceipt));
