@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crosswire::{
-    AttachmentDecryptor, AttachmentEncryptor, AttachmentKind, AttachmentPointer, Body, Content,
-    DEFAULT_CHUNK_SIZE, Envelope, IdentityKeyPair, MessageId, OneTimePreKey, OneTimePreKeyId,
-    PreKeyBundle, ReceiptKind, Session, SignedPreKey, SignedPreKeyId,
+    AttachmentDecryptor, AttachmentEncryptor, AttachmentKind, AttachmentPointer, Body,
+    COMMITMENT_LEN, Content, DEFAULT_CHUNK_SIZE, Envelope, IdentityKeyPair, MessageId,
+    OneTimePreKey, OneTimePreKeyId, PreKeyBundle, ReceiptKind, Session, SignedPreKey,
+    SignedPreKeyId,
 };
 use rand::rngs::ChaCha20Rng;
 use rand::{Rng, SeedableRng};
@@ -105,9 +106,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                 let (session, content) =
                     Session::respond_content(&bob_id, &bob_spk, Some(&bob_opk), &m, b"")?;
                 bob = Some(session);
-                content
+                content.into_content()?
             }
-            (envelope, Some(session)) => session.decrypt_content(&envelope)?,
+            (envelope, Some(session)) => session.decrypt_content(&envelope)?.into_content()?,
             _ => return Err("unexpected message".into()),
         };
         let Body::Attachment(pointer) = content.body else {
@@ -151,7 +152,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             vec![*id],
         );
         let envelope = Envelope::from_bytes(&bob.encrypt_content(rng, &receipt)?.to_bytes())?;
-        if let Body::Receipt { kind, ids } = alice.decrypt_content(&envelope)?.body {
+        if let Body::Receipt { kind, ids } = alice.decrypt_content(&envelope)?.into_content()?.body
+        {
             println!("alice got a {kind:?} receipt for {} message(s)", ids.len());
         }
     }
@@ -164,9 +166,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let range = sealed.chunk_range(index).ok_or("no such chunk")?;
     let mut chunk = vec![0u8; (range.end - range.start) as usize];
     let mut blob = File::open(blobs.join(&pointer.locator))?;
+    // The key commitment (the first 32 bytes) is read once per file and checked with every chunk.
+    let mut commitment = [0u8; COMMITMENT_LEN];
+    blob.read_exact(&mut commitment)?;
     blob.seek(SeekFrom::Start(range.start))?;
     blob.read_exact(&mut chunk)?;
-    let plaintext = sealed.decrypt_chunk(index, &chunk)?;
+    let plaintext = sealed.decrypt_chunk(&commitment, index, &chunk)?;
     let mut expected = vec![0u8; plaintext.len()];
     let mut original = File::open(&video)?;
     original.seek(SeekFrom::Start(

@@ -25,10 +25,9 @@ pub enum Error {
     State(StateError),
     /// The application context is longer than [`MAX_CONTEXT_LEN`](crate::MAX_CONTEXT_LEN).
     ContextTooLarge,
-    /// A [`Content`](crate::Content) could not be encoded, or decrypted bytes are not valid
-    /// content. From [`Session::decrypt_content`](crate::Session::decrypt_content) this error
-    /// means the message *was* authentic and its key is now used up: unlike every other decrypt
-    /// failure, the session has advanced past it.
+    /// A [`Content`](crate::Content) could not be encoded, or bytes are not valid content.
+    /// Received content that does not decode is not an error but
+    /// [`Received::Undecodable`](crate::Received::Undecodable).
     Content(ContentError),
     /// An attachment could not be encrypted, decrypted or described.
     Media(MediaError),

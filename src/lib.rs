@@ -11,6 +11,7 @@ mod media;
 mod proto;
 mod ratchet;
 mod session;
+pub mod store;
 #[cfg(test)]
 mod vectors;
 mod wire;
@@ -20,7 +21,7 @@ mod x3dh;
 pub use bundle::{MAX_BUNDLE_LEN, PreKeyBundle};
 pub use content::{
     Body, Content, MAX_EMOJI_LEN, MAX_RECEIPT_IDS, MAX_TEXT_LEN, MESSAGE_ID_LEN, MessageId,
-    PADDING_BUCKET, ReceiptKind, ReplyBody, Text, TextFormat,
+    PADDING_BUCKET, ReceiptKind, Received, ReplyBody, Text, TextFormat,
 };
 pub use error::{
     BundleError, ContentError, DecryptError, EncryptError, Error, KeyError, MediaError, StateError,

@@ -9,8 +9,8 @@ use crosswire::{
     DecryptError, Envelope, Error, IdentityKeyPair, MAX_CAPTION_LEN, MAX_CONTENT_TYPE_LEN,
     MAX_EMOJI_LEN, MAX_FILE_NAME_LEN, MAX_LOCATOR_LEN, MAX_PLAINTEXT_LEN, MAX_RECEIPT_IDS,
     MAX_TEXT_LEN, MAX_THUMBNAIL_LEN, MESSAGE_ID_LEN, MediaError, MessageId, OneTimePreKey,
-    OneTimePreKeyId, PADDING_BUCKET, PreKeyBundle, ReceiptKind, ReplyBody, Session, SignedPreKey,
-    SignedPreKeyId, Text, TextFormat, encrypt_attachment,
+    OneTimePreKeyId, PADDING_BUCKET, PreKeyBundle, ReceiptKind, Received, ReplyBody, Session,
+    SignedPreKey, SignedPreKeyId, Text, TextFormat, encrypt_attachment,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -39,7 +39,7 @@ fn pair(seed: u64, first: &Content) -> Pair {
     };
     let (bob, received) =
         Session::respond_content(&bob_id, &spk, Some(&opk), message, b"").unwrap();
-    assert_eq!(&received, first);
+    assert_eq!(&received.into_content().unwrap(), first);
     Pair { rng, alice, bob }
 }
 
@@ -169,9 +169,22 @@ fn every_kind_round_trips_through_a_session_both_ways() {
         // ... and every kind afterwards, in both directions.
         for content in &kinds {
             let envelope = wire(&bob.encrypt_content(&mut rng, content).unwrap());
-            assert_eq!(&alice.decrypt_content(&envelope).unwrap(), content);
+            assert_eq!(
+                &alice
+                    .decrypt_content(&envelope)
+                    .unwrap()
+                    .into_content()
+                    .unwrap(),
+                content
+            );
             let envelope = wire(&alice.encrypt_content(&mut rng, content).unwrap());
-            assert_eq!(&bob.decrypt_content(&envelope).unwrap(), content);
+            assert_eq!(
+                &bob.decrypt_content(&envelope)
+                    .unwrap()
+                    .into_content()
+                    .unwrap(),
+                content
+            );
         }
     }
 }
@@ -217,7 +230,13 @@ fn unknown_fields_from_a_newer_sender_are_ignored() {
         mut bob,
     } = pair(100, &Content::text(id(1), 1, "hi"));
     let envelope = wire(&alice.encrypt(&mut rng, &plaintext).unwrap());
-    assert_eq!(bob.decrypt_content(&envelope).unwrap(), expected);
+    assert_eq!(
+        bob.decrypt_content(&envelope)
+            .unwrap()
+            .into_content()
+            .unwrap(),
+        expected
+    );
 
     // Unknown enum values fall back to the safe choice.
     let text = [field_bytes(1, b"<b>x</b>"), field_varint(2, 7)].concat();
@@ -269,7 +288,14 @@ fn authentic_garbage_consumes_the_message_and_the_session_continues() {
         ),
     ] {
         let envelope = wire(&alice.encrypt(&mut rng, &garbage).unwrap());
-        assert_eq!(bob.decrypt_content(&envelope), Err(Error::Content(error)));
+        // A success that keeps the plaintext: nothing is lost, the error is typed.
+        match bob.decrypt_content(&envelope).unwrap() {
+            Received::Undecodable { error: e, raw } => {
+                assert_eq!(e, error);
+                assert_eq!(raw.as_slice(), garbage.as_slice());
+            }
+            Received::Content(c) => panic!("decoded {c:?}"),
+        }
         assert_eq!(
             bob.decrypt_content(&envelope),
             Err(Error::Decrypt(DecryptError::DuplicateOrExpired)),
@@ -277,10 +303,16 @@ fn authentic_garbage_consumes_the_message_and_the_session_continues() {
         );
         let next = Content::text(id(2), 2, "still here");
         let envelope = wire(&alice.encrypt_content(&mut rng, &next).unwrap());
-        assert_eq!(bob.decrypt_content(&envelope).unwrap(), next);
+        assert_eq!(
+            bob.decrypt_content(&envelope).unwrap(),
+            Received::Content(next)
+        );
         let reply = Content::text(id(3), 3, "yes");
         let envelope = wire(&bob.encrypt_content(&mut rng, &reply).unwrap());
-        assert_eq!(alice.decrypt_content(&envelope).unwrap(), reply);
+        assert_eq!(
+            alice.decrypt_content(&envelope).unwrap().into_content(),
+            Ok(reply)
+        );
     }
 }
 
@@ -305,13 +337,19 @@ fn ratchet_failures_leave_the_session_unchanged() {
         bob.decrypt_content(&forged),
         Err(Error::Decrypt(DecryptError::AuthenticationFailed))
     );
-    assert_eq!(bob.decrypt_content(&genuine).unwrap(), content);
+    assert_eq!(
+        bob.decrypt_content(&genuine)
+            .unwrap()
+            .into_content()
+            .unwrap(),
+        content
+    );
 }
 
-/// A first message with bad content yields no session; the same prekeys still accept the
-/// initiator's next message.
+/// A first message with content this version cannot decode still starts the session, keeps
+/// the plaintext, and lets Bob reply: a newer client that sends one message gets an answer.
 #[test]
-fn respond_content_with_bad_content_creates_no_session() {
+fn respond_content_with_undecodable_content_starts_the_session() {
     let mut rng = ChaCha20Rng::seed_from_u64(300);
     let alice_id = IdentityKeyPair::generate(&mut rng);
     let bob_id = IdentityKeyPair::generate(&mut rng);
@@ -319,21 +357,35 @@ fn respond_content_with_bad_content_creates_no_session() {
     let opk = OneTimePreKey::generate_batch(&mut rng, OneTimePreKeyId(7), 1).remove(0);
     let bundle = PreKeyBundle::new(&bob_id, &spk, Some(&opk)).unwrap();
     let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, b"").unwrap();
-    let bad = wire(&alice.encrypt(&mut rng, b"garbage").unwrap());
-    let Envelope::PreKey(bad) = &bad else {
+    // A body type from a newer version: field 16 of Content.
+    let newer = content_with(&field_bytes(16, b"sticker"));
+    let first = wire(&alice.encrypt(&mut rng, &newer).unwrap());
+    let Envelope::PreKey(first) = &first else {
         panic!()
     };
+    let (mut bob, received) =
+        Session::respond_content(&bob_id, &spk, Some(&opk), first, b"").unwrap();
     assert_eq!(
-        Session::respond_content(&bob_id, &spk, Some(&opk), bad, b"").err(),
-        Some(Error::Content(ContentError::BadPadding))
+        received,
+        Received::Undecodable {
+            error: ContentError::Unsupported,
+            raw: newer.clone().into(),
+        }
     );
-    let good = Content::text(id(1), 1, "sorry, try this");
-    let next = wire(&alice.encrypt_content(&mut rng, &good).unwrap());
-    let Envelope::PreKey(next) = &next else {
-        panic!()
-    };
-    let (_, received) = Session::respond_content(&bob_id, &spk, Some(&opk), next, b"").unwrap();
-    assert_eq!(received, good);
+    assert_eq!(
+        format!("{received:?}"),
+        format!(
+            "Undecodable {{ error: Unsupported, raw_len: {} }}",
+            newer.len()
+        ),
+        "Debug never prints the plaintext"
+    );
+    let reply = Content::text(id(2), 2, "please update");
+    let envelope = wire(&bob.encrypt_content(&mut rng, &reply).unwrap());
+    assert_eq!(
+        alice.decrypt_content(&envelope).unwrap(),
+        Received::Content(reply)
+    );
 }
 
 #[test]
@@ -470,7 +522,13 @@ fn bounds_are_enforced_when_sending() {
                 // The largest valid content of each kind fits in one message and arrives.
                 assert!(content.to_plaintext().unwrap().len() <= MAX_PLAINTEXT_LEN);
                 let envelope = wire(&alice.encrypt_content(&mut rng, &content).unwrap());
-                assert_eq!(bob.decrypt_content(&envelope).unwrap(), content);
+                assert_eq!(
+                    bob.decrypt_content(&envelope)
+                        .unwrap()
+                        .into_content()
+                        .unwrap(),
+                    content
+                );
             }
             Err(e) => {
                 assert_eq!(
@@ -512,7 +570,10 @@ fn alice_next_counter(alice: &mut Session, rng: &mut ChaCha20Rng, bob: &mut Sess
     let envelope = alice
         .encrypt_content(rng, &Content::text(id(9), 9, "ping"))
         .unwrap();
-    bob.decrypt_content(&wire(&envelope)).unwrap();
+    bob.decrypt_content(&wire(&envelope))
+        .unwrap()
+        .into_content()
+        .unwrap();
     envelope.ratchet_message().counter()
 }
 
@@ -738,4 +799,41 @@ fn text_formats_are_kept() {
             c
         );
     }
+}
+
+/// A `uint32` or enum varint wider than 32 bits is malformed, not truncated to its low bits
+/// (which would read `chunk_size = 2^32 + 1024` as 1024, or format `2^32 + 1` as markdown).
+/// Long encodings of in-range values are tolerated, as content need not be canonical.
+#[test]
+fn over_wide_integers_are_malformed() {
+    for (number, value) in [(5, (1u64 << 32) + 1024), (8, 1 << 32), (10, u64::MAX)] {
+        assert_eq!(
+            decode_pointer(&[(number, field_varint(number, value))]),
+            Err(ContentError::Malformed),
+            "pointer field {number} = {value:#x}"
+        );
+    }
+    assert_eq!(
+        decode_pointer(&[(1, field_varint(1, (1 << 32) + 1))]),
+        Err(ContentError::Malformed),
+        "kind"
+    );
+    let text = [field_bytes(1, b"x"), field_varint(2, (1 << 32) + 1)].concat();
+    assert_eq!(
+        Content::from_plaintext(&content_with(&field_bytes(3, &text))),
+        Err(ContentError::Malformed),
+        "format"
+    );
+    // The largest uint32 is fine, and so is a 10-byte encoding of 1024.
+    let width = decode_pointer(&[(8, field_varint(8, u64::from(u32::MAX)))]).unwrap();
+    let Body::Attachment(p) = width.body else {
+        panic!()
+    };
+    assert_eq!(p.width, Some(u32::MAX));
+    let long = [&[0x28u8, 0x80, 0x88][..], &[0x80; 7], &[0x00]].concat();
+    let decoded = decode_pointer(&[(5, long)]).unwrap();
+    let Body::Attachment(p) = decoded.body else {
+        panic!()
+    };
+    assert_eq!(p.sealed.chunk_size(), 1024);
 }

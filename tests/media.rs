@@ -50,6 +50,15 @@ fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| ((i * 7 + 3) % 256) as u8).collect()
 }
 
+/// The key commitment of SPEC.md 10.2, computed here with the hkdf crate.
+fn commitment(key: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    hkdf::Hkdf::<Sha256>::new(Some(&[0; 32]), key)
+        .expand(b"crosswire/v1/attachment-commitment", &mut out)
+        .unwrap();
+    out
+}
+
 fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
@@ -205,7 +214,10 @@ fn empty_file_is_one_empty_last_chunk() {
     assert_eq!(ct.len(), COMMIT + 16);
     assert_eq!(sealed.chunk_count(), 1);
     assert_eq!(sealed.chunk_range(0), Some(32..48));
-    assert_eq!(sealed.decrypt_chunk(0, &ct[32..]).unwrap(), b"");
+    assert_eq!(
+        sealed.decrypt_chunk(&ct[..COMMIT], 0, &ct[32..]).unwrap(),
+        b""
+    );
     assert_eq!(decrypt_both(&sealed, &ct).unwrap(), b"");
     // The empty chunk carries the last flag: a tag for "not last" would not verify, so a
     // truncated longer file cannot pass as empty.
@@ -414,7 +426,7 @@ fn wrong_key_and_wrong_digest_fail() {
         Err(MediaError::AuthenticationFailed)
     );
     assert_eq!(
-        wrong_key.decrypt_chunk(1, chunk(&ct, 1)),
+        wrong_key.decrypt_chunk(&ct[..COMMIT], 1, chunk(&ct, 1)),
         Err(MediaError::AuthenticationFailed)
     );
 
@@ -428,7 +440,9 @@ fn wrong_key_and_wrong_digest_fail() {
     );
     // Random access does not cover the digest: each chunk still authenticates under the key.
     assert_eq!(
-        wrong_digest.decrypt_chunk(0, chunk(&ct, 0)).unwrap(),
+        wrong_digest
+            .decrypt_chunk(&ct[..COMMIT], 0, chunk(&ct, 0))
+            .unwrap(),
         plaintext[..SU]
     );
 }
@@ -468,7 +482,7 @@ fn random_access_to_single_chunks() {
         let start = i as usize * SU;
         let end = (start + SU).min(plaintext.len());
         assert_eq!(
-            sealed.decrypt_chunk(i, bytes).unwrap(),
+            sealed.decrypt_chunk(&ct[..COMMIT], i, bytes).unwrap(),
             plaintext[start..end]
         );
         // Seeking: every offset in the chunk maps to it.
@@ -478,12 +492,12 @@ fn random_access_to_single_chunks() {
     assert_eq!(sealed.chunk_index(plaintext.len() as u64), None);
     assert_eq!(sealed.chunk_range(4), None);
     assert_eq!(
-        sealed.decrypt_chunk(4, chunk(&ct, 3)),
+        sealed.decrypt_chunk(&ct[..COMMIT], 4, chunk(&ct, 3)),
         Err(MediaError::ChunkOutOfRange)
     );
     // A chunk presented at another index, or as the last one, does not verify.
     assert_eq!(
-        sealed.decrypt_chunk(2, chunk(&ct, 1)),
+        sealed.decrypt_chunk(&ct[..COMMIT], 2, chunk(&ct, 1)),
         Err(MediaError::AuthenticationFailed)
     );
     let (_, full_ct, full) = {
@@ -494,15 +508,16 @@ fn random_access_to_single_chunks() {
     // Same key as `sealed` (same seed): chunk 2 of the 4-full-chunk file is "not last", so it
     // fails as chunk 3 of a file where index 3 is last, and the real last chunk passes.
     assert_eq!(
-        full.decrypt_chunk(3, chunk(&full_ct, 3)).map(|p| p.len()),
+        full.decrypt_chunk(&full_ct[..COMMIT], 3, chunk(&full_ct, 3))
+            .map(|p| p.len()),
         Ok(SU)
     );
     assert_eq!(
-        sealed.decrypt_chunk(1, &chunk(&ct, 1)[1..]),
+        sealed.decrypt_chunk(&ct[..COMMIT], 1, &chunk(&ct, 1)[1..]),
         Err(MediaError::InvalidChunkLength)
     );
     assert_eq!(
-        sealed.decrypt_chunk(3, chunk(&ct, 0)),
+        sealed.decrypt_chunk(&ct[..COMMIT], 3, chunk(&ct, 0)),
         Err(MediaError::InvalidChunkLength)
     );
 }
@@ -627,6 +642,7 @@ fn streaming_encrypt_of_multi_gib_input_uses_one_chunk_of_memory() {
     let chunks = LEN.div_ceil(cs); // 129
     let mid = chunks / 2;
     let keep = [
+        0..32,
         32..32 + stride,
         32 + mid * stride..32 + (mid + 1) * stride,
         32 + (chunks - 1) * stride..32 + (chunks - 1) * stride + (LEN - (chunks - 1) * cs) + 16,
@@ -661,9 +677,10 @@ fn streaming_encrypt_of_multi_gib_input_uses_one_chunk_of_memory() {
     assert_eq!(sealed.chunk_count(), chunks);
     let digest: [u8; 32] = sink.hasher.finalize().into();
     assert_eq!(sealed.digest(), &digest);
-    for (index, (_, _, bytes)) in [0, mid, chunks - 1].into_iter().zip(&sink.keep) {
+    let commitment = &sink.keep[0].2;
+    for (index, (_, _, bytes)) in [0, mid, chunks - 1].into_iter().zip(&sink.keep[1..]) {
         let index = index as u32;
-        let plain = sealed.decrypt_chunk(index, bytes).unwrap();
+        let plain = sealed.decrypt_chunk(commitment, index, bytes).unwrap();
         let mut check = Checker::at(u64::from(index) * cs);
         check.write_all(&plain).unwrap();
     }
@@ -726,11 +743,11 @@ fn layout_arithmetic_beyond_4_gib() {
     );
     assert_eq!(sealed.chunk_range(81_921), None);
     assert_eq!(
-        sealed.decrypt_chunk(81_920, &[0; 138]),
+        sealed.decrypt_chunk(&commitment(&[5; 32]), 81_920, &[0; 138]),
         Err(MediaError::InvalidChunkLength)
     );
     assert_eq!(
-        sealed.decrypt_chunk(81_920, &[0; 139]),
+        sealed.decrypt_chunk(&commitment(&[5; 32]), 81_920, &[0; 139]),
         Err(MediaError::AuthenticationFailed)
     );
     // 2^32 chunks of 16 MiB is the ceiling (chunk indexes are 32 bits).
@@ -749,4 +766,127 @@ fn debug_never_prints_the_key() {
     let printed = format!("{sealed:?}");
     assert!(printed.contains("[redacted]"));
     assert!(!printed.contains("171") && !printed.to_lowercase().contains("abab"));
+}
+
+// ------------------------------------------- two keys, one ciphertext (invisible salamanders) --
+
+/// Multiplication in GCM's GF(2^128), blocks read big-endian (SP 800-38D, algorithm 1).
+fn gf_mul(x: u128, y: u128) -> u128 {
+    let mut z = 0u128;
+    let mut v = y;
+    for i in 0..128 {
+        if (x >> (127 - i)) & 1 == 1 {
+            z ^= v;
+        }
+        v = if v & 1 == 1 {
+            (v >> 1) ^ (0xe1 << 120)
+        } else {
+            v >> 1
+        };
+    }
+    z
+}
+
+/// `x^(2^128 - 2)`, the inverse of a nonzero `x`.
+fn gf_inv(x: u128) -> u128 {
+    let mut result = 1u128 << 127; // the field's 1
+    let mut power = x;
+    // The exponent 2^128 - 2 has every bit set but bit 0.
+    for _ in 1..128 {
+        power = gf_mul(power, power);
+        result = gf_mul(result, power);
+    }
+    result
+}
+
+fn aes_block(key: &[u8; 32], block: [u8; 16]) -> u128 {
+    use aes_gcm::aes::Aes256;
+    use aes_gcm::aes::cipher::{BlockCipherEncrypt, KeyInit};
+    let cipher = Aes256::new(key.into());
+    let mut b = block.into();
+    cipher.encrypt_block(&mut b);
+    u128::from_be_bytes(b.into())
+}
+
+/// The AES key and GCM pre-counter block of chunk 0 of a one-chunk attachment (SPEC.md 10.2,
+/// 10.4), from the hkdf crate.
+fn chunk0_of_only_chunk(key: &[u8; 32]) -> ([u8; 32], [u8; 16]) {
+    let mut okm = [0u8; 39];
+    hkdf::Hkdf::<Sha256>::new(Some(&[0; 32]), key)
+        .expand(b"crosswire/v1/attachment", &mut okm)
+        .unwrap();
+    let mut j0 = [0u8; 16];
+    j0[..7].copy_from_slice(&okm[32..]);
+    j0[11] = 1; // index 0, last
+    j0[15] = 1; // GCM's J0 = nonce || 0^31 || 1
+    (okm[..32].try_into().unwrap(), j0)
+}
+
+/// GHASH over a ciphertext of whole blocks with empty associated data, then `E_K(J0)`: the tag.
+fn gcm_tag(h: u128, ek_j0: u128, blocks: &[u128]) -> u128 {
+    let mut x = 0u128;
+    for &c in blocks {
+        x = gf_mul(x ^ c, h);
+    }
+    x = gf_mul(x ^ (blocks.len() as u128 * 128), h);
+    x ^ ek_j0
+}
+
+/// A chunk crafted to authenticate under two attachment keys (GCM is not key-committing) is
+/// caught by the key commitment on random access too: a recipient holding the second key
+/// rejects the blob whose commitment is the first key's.
+#[test]
+fn random_access_checks_the_key_commitment() {
+    let (k1, k2) = ([0x11u8; 32], [0x22u8; 32]);
+    let (aes1, j1) = chunk0_of_only_chunk(&k1);
+    let (aes2, j2) = chunk0_of_only_chunk(&k2);
+    let (h1, h2) = (aes_block(&aes1, [0; 16]), aes_block(&aes2, [0; 16]));
+    let (e1, e2) = (aes_block(&aes1, j1), aes_block(&aes2, j2));
+    // Four blocks; solve for the first so that both tags agree.
+    let mut blocks = [0u128, 0x0123, 0x4567, 0x89ab];
+    let diff = gcm_tag(h1, e1, &blocks) ^ gcm_tag(h2, e2, &blocks);
+    let pow5 = |h: u128| (0..4).fold(h, |acc, _| gf_mul(acc, h));
+    blocks[0] = gf_mul(diff, gf_inv(pow5(h1) ^ pow5(h2)));
+    let tag = gcm_tag(h1, e1, &blocks);
+    assert_eq!(tag, gcm_tag(h2, e2, &blocks));
+    let chunk: Vec<u8> = blocks
+        .iter()
+        .chain([&tag])
+        .flat_map(|b| b.to_be_bytes())
+        .collect();
+
+    let sealed = |key: &[u8; 32]| {
+        SealedAttachment::new(AttachmentKey::from_bytes(key), 64, S, [0; 32]).unwrap()
+    };
+    // The chunk alone authenticates under both keys, to two different plaintexts.
+    let p1 = sealed(&k1)
+        .decrypt_chunk(&commitment(&k1), 0, &chunk)
+        .unwrap();
+    let p2 = sealed(&k2)
+        .decrypt_chunk(&commitment(&k2), 0, &chunk)
+        .unwrap();
+    assert_ne!(p1, p2);
+
+    // The blob carries one commitment: the second key's holder rejects it, seeking or not.
+    let blob = [&commitment(&k1)[..], &chunk].concat();
+    assert_eq!(
+        sealed(&k2).decrypt_chunk(&blob[..COMMIT], 0, &blob[COMMIT..]),
+        Err(MediaError::AuthenticationFailed)
+    );
+    assert_eq!(
+        sealed(&k1).decrypt_chunk(&blob[..COMMIT], 0, &blob[COMMIT..]),
+        Ok(p1)
+    );
+    let digest = sha256(&blob);
+    let full = |key: &[u8; 32]| {
+        SealedAttachment::new(AttachmentKey::from_bytes(key), 64, S, digest).unwrap()
+    };
+    assert_eq!(
+        decrypt_attachment(&full(&k2), &blob),
+        Err(MediaError::AuthenticationFailed)
+    );
+    assert_eq!(
+        decrypt_attachment(&full(&k1), &blob).map(|p| p.len()),
+        Ok(64)
+    );
 }

@@ -59,7 +59,7 @@ pub(crate) fn media_decrypt(data: &[u8]) {
                 return;
             };
             let index = u32::from(index);
-            let result = m.sealed.decrypt_chunk(index, chunk);
+            let result = m.sealed.decrypt_chunk(&m.ciphertext[..32], index, chunk);
             let genuine = m
                 .sealed
                 .chunk_range(index)

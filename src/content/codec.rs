@@ -1,7 +1,8 @@
 //! Content <-> protobuf, padding included (SPEC.md, content encoding).
 //!
-//! Decoding runs on at most [`MAX_PLAINTEXT_LEN`] bytes, checked first, which bounds everything
-//! prost allocates; then every field is checked against its bound. Unlike envelopes, content is
+//! Decoding runs on at most [`MAX_PLAINTEXT_LEN`] bytes, checked first; a structural pass
+//! ([`scan`]) then rejects what prost would truncate or over-allocate for, before prost decodes;
+//! then every field is checked against its bound. Unlike envelopes, content is
 //! *not* required to be canonical: unknown fields from newer senders are skipped, an unknown
 //! text format reads as plain, an unknown attachment kind as a file. A body or receipt kind this
 //! version cannot represent is [`ContentError::Unsupported`].
@@ -9,9 +10,11 @@
 use core::mem::take;
 
 use prost::Message;
+use prost::bytes::Bytes;
 use zeroize::Zeroizing;
 
 use super::padding::{pad, padded_len, unpad};
+use super::scan::scan;
 use super::{Body, Content, MessageId, ReceiptKind, ReplyBody, Text, TextFormat};
 use crate::error::ContentError;
 use crate::media::AttachmentPointer;
@@ -52,7 +55,13 @@ impl Content {
             return Err(ContentError::TooLarge);
         }
         let encoded = unpad(plaintext)?;
-        let mut message = proto::Content::decode(encoded).map_err(|_| ContentError::Malformed)?;
+        scan(encoded)?;
+        // Decoded from a zeroizing buffer of its own: prost then slices `bytes` fields out of it
+        // instead of copying each to a temporary `Bytes` it frees unwiped, so the only copy of
+        // an attachment key is the pointer's `key` field, which `from_proto` moves into a
+        // zeroizing buffer and wipes.
+        let buffer = Bytes::from_owner(Zeroizing::new(encoded.to_vec()));
+        let mut message = proto::Content::decode(buffer).map_err(|_| ContentError::Malformed)?;
         let content = Content::from_proto(&mut message);
         scrub_content(&mut message);
         let content = content?;

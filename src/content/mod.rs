@@ -13,9 +13,11 @@
 
 pub(crate) mod codec;
 pub(crate) mod padding;
+mod scan;
 pub(crate) mod session;
 
 pub use padding::PADDING_BUCKET;
+pub use session::Received;
 
 use core::fmt;
 

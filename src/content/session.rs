@@ -3,21 +3,74 @@
 //! These wrap [`Session::encrypt`], [`Session::decrypt`] and [`Session::respond`] with
 //! [`Content::to_plaintext`] and [`Content::from_plaintext`].
 //!
-//! Content is checked *after* the ratchet authenticated it. If an authentic message carries
-//! malformed (or newer, unsupported) content, [`Session::decrypt_content`] returns
-//! [`Error::Content`] and the session **has advanced**: the message key is deleted as for any
-//! delivered message. Rolling back would keep a key alive only to fail the same way again, and
-//! the peer could not tell the difference. [`Session::respond_content`] in the same case returns
-//! the error and no session, so nothing is stored and no one-time prekey is consumed.
+//! Content is checked *after* the ratchet authenticated it. An authentic message whose content
+//! does not decode (malformed, or of a kind only a newer version knows) is still a delivered
+//! message: the session has advanced past it, so it comes back as a success,
+//! [`Received::Undecodable`], carrying the session and the plaintext. Nothing is lost, and every
+//! `Err` these functions return leaves the session unchanged, as everywhere else.
+
+use core::fmt;
 
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use super::Content;
-use crate::error::Error;
+use crate::error::{ContentError, Error};
 use crate::keys::{IdentityKeyPair, OneTimePreKey, SignedPreKey};
 use crate::session::Session;
 use crate::wire::{Envelope, PreKeyMessage};
+
+/// An authentic message received with [`Session::decrypt_content`] or
+/// [`Session::respond_content`]: its content, or why the content could not be decoded.
+///
+/// Either way the message key is used up and the session has advanced: save the session.
+#[derive(PartialEq, Eq)]
+pub enum Received {
+    /// The content.
+    Content(Content),
+    /// The message was authentic but its plaintext is not content this version can decode:
+    /// malformed, or of a newer kind ([`ContentError::Unsupported`]: an application may show
+    /// "update to see this message" and keep `raw` to decode after an update).
+    Undecodable {
+        /// Why decoding failed.
+        error: ContentError,
+        /// The decrypted plaintext, exactly as [`Session::decrypt`] would have returned it.
+        /// Wiped on drop: it may hold attachment keys.
+        raw: Zeroizing<Vec<u8>>,
+    },
+}
+
+impl Received {
+    fn decode(plaintext: Vec<u8>) -> Self {
+        let raw = Zeroizing::new(plaintext);
+        match Content::from_plaintext(&raw) {
+            Ok(content) => Received::Content(content),
+            Err(error) => Received::Undecodable { error, raw },
+        }
+    }
+
+    /// The content, or the decoding error (dropping the raw plaintext).
+    pub fn into_content(self) -> Result<Content, ContentError> {
+        match self {
+            Received::Content(content) => Ok(content),
+            Received::Undecodable { error, .. } => Err(error),
+        }
+    }
+}
+
+impl fmt::Debug for Received {
+    /// Never prints the raw plaintext, which may hold attachment keys.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Received::Content(content) => f.debug_tuple("Content").field(content).finish(),
+            Received::Undecodable { error, raw } => f
+                .debug_struct("Undecodable")
+                .field("error", error)
+                .field("raw_len", &raw.len())
+                .finish(),
+        }
+    }
+}
 
 impl Session {
     /// Validates, encodes, pads and encrypts `content`. On error the session is unchanged.
@@ -32,28 +85,25 @@ impl Session {
 
     /// Decrypts a message and decodes its content.
     ///
-    /// A ratchet failure ([`Error::Wire`], [`Error::Decrypt`]) leaves the session unchanged,
-    /// as [`Session::decrypt`] does. [`Error::Content`] means the message was authentic but its
-    /// content is malformed or of a kind this version does not know: the session has advanced
-    /// past it, so save the session as after a successful decrypt.
-    pub fn decrypt_content(&mut self, envelope: &Envelope) -> Result<Content, Error> {
-        let plaintext = Zeroizing::new(self.decrypt(envelope)?);
-        Ok(Content::from_plaintext(&plaintext)?)
+    /// An error ([`Error::Wire`], [`Error::Decrypt`]) leaves the session unchanged, as
+    /// [`Session::decrypt`] does. Any `Ok`, including [`Received::Undecodable`], means the
+    /// message was authentic and the session has advanced past it: save the session.
+    pub fn decrypt_content(&mut self, envelope: &Envelope) -> Result<Received, Error> {
+        Ok(Received::decode(self.decrypt(envelope)?))
     }
 
-    /// [`Session::respond`], decoding the first message's content. If the message is authentic
-    /// but its content is not valid, returns [`Error::Content`] and no session: store nothing
-    /// and keep the one-time prekey.
+    /// [`Session::respond`], decoding the first message's content. Content that does not
+    /// decode still starts the session ([`Received::Undecodable`]): store the session and
+    /// delete the one-time prekey as for any first message, so that the initiator gets a reply.
     pub fn respond_content(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         one_time_prekey: Option<&OneTimePreKey>,
         message: &PreKeyMessage,
         context: &[u8],
-    ) -> Result<(Session, Content), Error> {
+    ) -> Result<(Session, Received), Error> {
         let (session, plaintext) =
             Session::respond(identity, signed_prekey, one_time_prekey, message, context)?;
-        let plaintext = Zeroizing::new(plaintext);
-        Ok((session, Content::from_plaintext(&plaintext)?))
+        Ok((session, Received::decode(plaintext)))
     }
 }

@@ -112,27 +112,38 @@ impl SealedAttachment {
         u32::try_from(offset / u64::from(self.chunk_size)).ok()
     }
 
-    /// Decrypts chunk `index` alone, given exactly the bytes of [`chunk_range`](Self::chunk_range).
+    /// Decrypts chunk `index` alone, given the key commitment (the first [`COMMITMENT_LEN`]
+    /// bytes of the ciphertext) and exactly the bytes of [`chunk_range`](Self::chunk_range).
     ///
-    /// Random access for seeking: the chunk's tag authenticates it under this key at this index
-    /// (and whether it is the last one). The key commitment and the digest cover the whole
-    /// ciphertext and are checked only by [`decrypt_attachment`] and
+    /// Random access for seeking. The commitment is checked first, in constant time, as a full
+    /// decryption checks it: AES-GCM alone is not key-committing, and without it a malicious
+    /// sender could craft chunks that authenticate under two keys. The chunk's tag then
+    /// authenticates it under this key at this index (and whether it is the last one). The
+    /// digest covers the whole ciphertext and is checked only by [`decrypt_attachment`] and
     /// [`AttachmentDecryptor`](crate::AttachmentDecryptor).
-    pub fn decrypt_chunk(&self, index: u32, chunk: &[u8]) -> Result<Vec<u8>, MediaError> {
+    ///
+    /// Errors, in this order: [`MediaError::ChunkOutOfRange`], [`MediaError::InvalidChunkLength`],
+    /// [`MediaError::AuthenticationFailed`] (commitment, then tag).
+    pub fn decrypt_chunk(
+        &self,
+        commitment: &[u8],
+        index: u32,
+        chunk: &[u8],
+    ) -> Result<Vec<u8>, MediaError> {
         let len = self
             .chunk_plaintext_len(index)
             .ok_or(MediaError::ChunkOutOfRange)?;
         if chunk.len() != len as usize + TAG_LEN {
             return Err(MediaError::InvalidChunkLength);
         }
+        let (cipher, expected) = self.key.derive();
+        if !bool::from(commitment.ct_eq(&expected)) {
+            return Err(MediaError::AuthenticationFailed);
+        }
         let (body, tag) = chunk.split_at(len as usize);
         let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| MediaError::InvalidChunkLength)?;
         let mut out = body.to_vec();
-        if !self
-            .key
-            .cipher()
-            .open(index, self.is_last(index), &mut out, tag)
-        {
+        if !cipher.open(index, self.is_last(index), &mut out, tag) {
             return Err(MediaError::AuthenticationFailed);
         }
         Ok(out)

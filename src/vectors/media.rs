@@ -100,7 +100,9 @@ fn valid(tape: &mut Tape, input: &Value) -> Value {
             Some(chunk_plaintext)
         );
         assert_eq!(
-            sealed.decrypt_chunk(index, chunk).as_deref(),
+            sealed
+                .decrypt_chunk(&ciphertext[..32], index, chunk)
+                .as_deref(),
             Ok(chunk_plaintext)
         );
         chunks.push(json!({

@@ -1,0 +1,150 @@
+//! [`MemoryStore`]: a store in memory, for tests and ephemeral devices.
+
+use std::collections::BTreeMap;
+
+use super::{Store, StoreError, Table, Transaction};
+
+type Rows = BTreeMap<(Table, Vec<u8>), Vec<u8>>;
+
+/// A store that lives in memory and is gone when dropped. Transactions stage their changes
+/// and apply them on commit, so an uncommitted transaction changes nothing.
+#[derive(Default)]
+pub struct MemoryStore {
+    rows: Rows,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl core::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("rows", &self.rows.len())
+            .finish()
+    }
+}
+
+impl Store for MemoryStore {
+    type Transaction<'a> = MemoryTransaction<'a>;
+
+    fn transaction(&mut self) -> Result<MemoryTransaction<'_>, StoreError> {
+        Ok(MemoryTransaction {
+            rows: &mut self.rows,
+            staged: BTreeMap::new(),
+        })
+    }
+}
+
+/// A [`MemoryStore`] transaction: changes are staged (`None` = deleted) until commit.
+pub struct MemoryTransaction<'a> {
+    rows: &'a mut Rows,
+    staged: BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>,
+}
+
+impl MemoryTransaction<'_> {
+    fn current(&self, table: Table, key: &[u8]) -> Option<&Vec<u8>> {
+        let k = (table, key.to_vec());
+        match self.staged.get(&k) {
+            Some(staged) => staged.as_ref(),
+            None => self.rows.get(&k),
+        }
+    }
+}
+
+impl Transaction for MemoryTransaction<'_> {
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.current(table, key).cloned())
+    }
+
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.staged
+            .insert((table, key.to_vec()), Some(value.to_vec()));
+        Ok(())
+    }
+
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<bool, StoreError> {
+        let existed = self.current(table, key).is_some();
+        self.staged.insert((table, key.to_vec()), None);
+        Ok(existed)
+    }
+
+    fn keys(&mut self, table: Table, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut keys: Vec<Vec<u8>> = self
+            .rows
+            .range((table, prefix.to_vec())..)
+            .take_while(|((t, k), _)| *t == table && k.starts_with(prefix))
+            .map(|((_, k), _)| k.clone())
+            .filter(|k| !matches!(self.staged.get(&(table, k.clone())), Some(None)))
+            .collect();
+        for ((t, k), v) in &self.staged {
+            if *t == table
+                && k.starts_with(prefix)
+                && v.is_some()
+                && !self.rows.contains_key(&(table, k.clone()))
+            {
+                keys.push(k.clone());
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    fn count(&mut self, table: Table) -> Result<u64, StoreError> {
+        Ok(self.keys(table, b"")?.len() as u64)
+    }
+
+    fn commit(self) -> Result<(), StoreError> {
+        for (key, value) in self.staged {
+            match value {
+                Some(v) => {
+                    self.rows.insert(key, v);
+                }
+                None => {
+                    self.rows.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_changes_vanish_and_committed_ones_stay() {
+        let mut store = MemoryStore::new();
+        let mut tx = store.transaction().unwrap();
+        tx.put(Table::Sessions, b"a", b"1").unwrap();
+        drop(tx);
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Sessions, b"a").unwrap(), None);
+        tx.put(Table::Sessions, b"a", b"1").unwrap();
+        tx.put(Table::Sessions, b"ab", b"2").unwrap();
+        tx.put(Table::Inbox, b"a", b"3").unwrap();
+        tx.commit().unwrap();
+
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Sessions, b"a").unwrap(), Some(b"1".to_vec()));
+        assert!(tx.delete(Table::Sessions, b"a").unwrap());
+        assert!(!tx.delete(Table::Sessions, b"zz").unwrap());
+        tx.put(Table::Sessions, b"ac", b"4").unwrap();
+        assert_eq!(
+            tx.keys(Table::Sessions, b"a").unwrap(),
+            vec![b"ab".to_vec(), b"ac".to_vec()]
+        );
+        assert_eq!(tx.count(Table::Sessions).unwrap(), 2);
+        assert_eq!(tx.count(Table::Inbox).unwrap(), 1);
+        drop(tx);
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(
+            tx.keys(Table::Sessions, b"").unwrap(),
+            vec![b"a".to_vec(), b"ab".to_vec()]
+        );
+    }
+}
