@@ -158,6 +158,12 @@ impl TryCryptoRng for Tape {}
 
 // ------------------------------------------------------------------------- JSON helpers ----
 
+/// The error code a negative vector records (SPEC.md 1.1). Every generator writes errors through
+/// this one function, never through `Debug`.
+pub(super) fn error_code(error: &crate::Error) -> &'static str {
+    error.code()
+}
+
 /// Lower-case hex string.
 pub(super) fn hex(bytes: impl AsRef<[u8]>) -> Value {
     Value::String(hex::encode(bytes))
