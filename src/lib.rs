@@ -35,7 +35,8 @@ pub use media::{
     ATTACHMENT_KEY_LEN, AttachmentDecryptor, AttachmentEncryptor, AttachmentKey, AttachmentKind,
     AttachmentPointer, COMMITMENT_LEN, DEFAULT_CHUNK_SIZE, DIGEST_LEN, MAX_CAPTION_LEN,
     MAX_CHUNK_COUNT, MAX_CHUNK_SIZE, MAX_CONTENT_TYPE_LEN, MAX_FILE_NAME_LEN, MAX_LOCATOR_LEN,
-    MAX_THUMBNAIL_LEN, MIN_CHUNK_SIZE, SealedAttachment, decrypt_attachment, encrypt_attachment,
+    MAX_THUMBNAIL_LEN, MIN_CHUNK_SIZE, SealedAttachment, decrypt_attachment,
+    decrypt_attachment_in_place, encrypt_attachment, encrypt_attachment_in_place,
 };
 pub use ratchet::skipped::MAX_SKIPPED_KEYS;
 pub use ratchet::{MAX_PLAINTEXT_LEN, MAX_SKIP};

@@ -320,7 +320,7 @@ def encode(schema, msg):
     for number in sorted(schema):
         name, kind = schema[number]
         value = msg.get(name)
-        if kind in ("u32", "u64", "bool"):
+        if kind in ("u32", "u64", "bool", "enum"):
             if value:
                 out += varint(number << 3) + varint(int(value))
         elif kind == "str":
@@ -353,22 +353,61 @@ def read_varint(data, i):
             raise ValueError("truncated varint")
         b = data[i]
         i += 1
+        if shift == 63 and b > 1:
+            raise ValueError("varint wider than 64 bits")
         value |= (b & 0x7F) << shift
         shift += 7
         if b < 0x80:
-            return value & (2**64 - 1), i
+            return value, i
 
 
-def parse(schema, data, msg=None):
-    """Decodes as a standard protobuf library does: unknown fields skipped, a repeated scalar
-    overwrites, a repeated message merges, the last member of a oneof wins."""
+def skip_group(data, i, number, depth):
+    """Skips an unknown group's fields up to its end-group key (SPEC 9.3)."""
+    while True:
+        if depth == 0:
+            raise ValueError("nested too deep")
+        key, i = read_varint(data, i)
+        inner, wire = key >> 3, key & 7
+        if key > 0xFFFFFFFF or inner == 0:
+            raise ValueError("bad key")
+        if wire == 4:
+            if inner != number:
+                raise ValueError("mismatched end group")
+            return i
+        if wire == 3:
+            i = skip_group(data, i, inner, depth - 1)
+        elif wire == 0:
+            _, i = read_varint(data, i)
+        elif wire in (1, 2, 5):
+            if wire == 2:
+                n, i = read_varint(data, i)
+            else:
+                n = 8 if wire == 1 else 4
+            if i + n > len(data):
+                raise ValueError("truncated field")
+            i += n
+        else:
+            raise ValueError("unsupported wire type")
+
+
+def parse(schema, data, msg=None, counts=None, depth=100):
+    """Decodes as a standard protobuf library does: unknown fields skipped (groups included,
+    nested at most 100 deep), a repeated scalar overwrites, a repeated message merges, the last
+    member of a oneof wins; `uint32` and enum varints must fit 32 bits (SPEC 9.3). `counts`
+    tallies the entries of each repeated bytes field across the whole input."""
     msg = {} if msg is None else msg
+    counts = {} if counts is None else counts
     i = 0
     while i < len(data):
         key, i = read_varint(data, i)
         number, wire = key >> 3, key & 7
-        if number == 0:
-            raise ValueError("field number 0")
+        if key > 0xFFFFFFFF or number == 0:
+            raise ValueError("bad key")
+        if wire in (3, 4) and number not in schema:
+            if wire == 4 or depth == 0:
+                raise ValueError("end group outside a group")
+            i = skip_group(data, i, number, depth - 1)
+            continue
         if wire == 0:
             value, i = read_varint(data, i)
         elif wire == 2:
@@ -385,13 +424,22 @@ def parse(schema, data, msg=None):
         if i > len(data):
             raise ValueError("truncated field")
         if number not in schema:
+            if depth == 0:
+                raise ValueError("nested too deep")
             continue
         name, kind = schema[number]
-        scalar = kind in ("u32", "u64", "bool", "opt_u32")
+        scalar = kind in ("u32", "u64", "bool", "opt_u32", "enum")
         if (wire == 0) != scalar or (not scalar and wire != 2):
             raise ValueError("wire type mismatch")
         if kind in ("u32", "opt_u32"):
-            msg[name] = value & 0xFFFFFFFF
+            if value > 0xFFFFFFFF:
+                raise ValueError("uint32 wider than 32 bits")
+            msg[name] = value
+        elif kind == "enum":
+            signed = value - 2**64 if value >= 2**63 else value
+            if not -2**31 <= signed < 2**31:
+                raise ValueError("enum wider than 32 bits")
+            msg[name] = signed
         elif kind == "bool":
             msg[name] = value != 0
         elif kind == "u64":
@@ -402,15 +450,18 @@ def parse(schema, data, msg=None):
             msg[name] = bytes(value).decode()  # invalid UTF-8 raises ValueError
         elif kind == "rep_bytes":
             msg.setdefault(name, []).append(bytes(value))
+            counts[name] = counts.get(name, 0) + 1
+        elif depth == 0:
+            raise ValueError("nested too deep")
         elif kind[0] == "rep":
-            msg.setdefault(name, []).append(parse(kind[1], value))
+            msg.setdefault(name, []).append(parse(kind[1], value, None, counts, depth - 1))
         elif kind[0] == "msg":
-            msg[name] = parse(kind[1], value, msg.get(name))
+            msg[name] = parse(kind[1], value, msg.get(name), counts, depth - 1)
         else:  # oneof member: replaces any other member
             for other, (oname, okind) in schema.items():
                 if okind[0] == "oneof" and oname != name:
                     msg.pop(oname, None)
-            msg[name] = parse(kind[1], value, msg.get(name))
+            msg[name] = parse(kind[1], value, msg.get(name), counts, depth - 1)
     return msg
 
 
@@ -861,11 +912,31 @@ def decrypt_attachment(key, size, chunk_size, digest, ciphertext):
     return out
 
 
+def decrypt_chunk(key, size, chunk_size, commitment, index, chunk):
+    """Random access (SPEC 10.6): layout, index, length, commitment, tag."""
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise Reject("media.invalid_chunk_size")
+    count = chunk_count(size, chunk_size)
+    if count > MAX_CHUNK_COUNT:
+        raise Reject("media.too_large")
+    if index >= count:
+        raise Reject("media.chunk_out_of_range")
+    if len(chunk) != min(chunk_size, size - index * chunk_size) + 16:
+        raise Reject("media.invalid_chunk_length")
+    aes_key, prefix, expected = attachment_keys(key)
+    if not hmac.compare_digest(commitment, expected):
+        raise Reject("media.authentication_failed")
+    body = aead_open(aes_key, chunk_nonce(prefix, index, count), b"", chunk)
+    if body is None:
+        raise Reject("media.authentication_failed")
+    return body
+
+
 # ------------------------------------------------------------------------ content (9) --
 
-TEXT = {1: ("body", "str"), 2: ("format", "u32")}
+TEXT = {1: ("body", "str"), 2: ("format", "enum")}
 POINTER = {
-    1: ("kind", "u32"), 2: ("key", "bytes"), 3: ("content_type", "str"),
+    1: ("kind", "enum"), 2: ("key", "bytes"), 3: ("content_type", "str"),
     4: ("plaintext_size", "u64"), 5: ("chunk_size", "u32"), 6: ("digest", "bytes"),
     7: ("locator", "str"), 8: ("width", "opt_u32"), 9: ("height", "opt_u32"),
     10: ("duration_ms", "opt_u32"), 11: ("thumbnail", "bytes"), 12: ("caption", "str"),
@@ -882,7 +953,7 @@ CONTENT = {
                                3: ("remove", "bool")})),
     7: ("edit", ("oneof", {1: ("target", "bytes"), 2: ("text", ("msg", TEXT))})),
     8: ("delete", ("oneof", {1: ("target", "bytes")})),
-    9: ("receipt", ("oneof", {1: ("kind", "u32"), 2: ("message_ids", "rep_bytes")})),
+    9: ("receipt", ("oneof", {1: ("kind", "enum"), 2: ("message_ids", "rep_bytes")})),
 }
 BODIES = ["text", "attachment", "reply", "reaction", "edit", "delete", "receipt"]
 FORMATS = {"plain": 0, "markdown": 1}
@@ -935,13 +1006,17 @@ def content_to_proto(c):
 
 
 def content_from_plaintext(plaintext):
-    """Unpad, decode (unknown fields ignored), validate; the JSON description."""
+    """Unpad, decode (unknown fields ignored), validate; the JSON description. The order of
+    SPEC 9.3: structure anywhere, the receipt id count, then field by field, then bounds."""
     if len(plaintext) > MAX_PLAINTEXT_LEN:
         raise Reject("content.too_large")
+    counts = {}
     try:
-        m = parse(CONTENT, unpad(plaintext))
+        m = parse(CONTENT, unpad(plaintext), None, counts)
     except ValueError:
         raise Reject("content.malformed") from None
+    if counts.get("message_ids", 0) > 1024:
+        raise Reject("content.invalid_receipt")
 
     def mid(b):
         if len(b) != 16:
@@ -999,9 +1074,10 @@ def content_from_plaintext(plaintext):
         if not 0 < len(body["emoji"].encode()) <= 64:
             raise Reject("content.invalid_emoji")
     elif kind == "edit":
+        target = mid(x.get("target", b""))
         if "text" not in x:
             raise Reject("content.malformed")
-        body = {"target": mid(x.get("target", b"")), "text": text(x["text"])}
+        body = {"target": target, "text": text(x["text"])}
     elif kind == "delete":
         body = {"target": mid(x.get("target", b""))}
     else:
@@ -1221,8 +1297,12 @@ def check_media(c, w):
     key = b(c, "attachment_key")
     if "error" in c:
         try:
-            decrypt_attachment(key, c["plaintext_size"], c["chunk_size"], b(c, "digest"),
-                               b(c, "ciphertext"))
+            if c["operation"] == "decrypt_chunk":
+                decrypt_chunk(key, c["plaintext_size"], c["chunk_size"], b(c, "commitment"),
+                              c["index"], b(c, "chunk"))
+            else:
+                decrypt_attachment(key, c["plaintext_size"], c["chunk_size"], b(c, "digest"),
+                                   b(c, "ciphertext"))
             got = "accepted"
         except Reject as e:
             got = str(e)
@@ -1238,7 +1318,10 @@ def check_media(c, w):
 
 
 def check_content(c, w):
-    plaintext = b(c, "plaintext")
+    if "plaintext_length" in c:
+        plaintext = b(c, "plaintext_byte") * c["plaintext_length"]
+    else:
+        plaintext = b(c, "plaintext")
     if "error" in c:
         try:
             content_from_plaintext(plaintext)

@@ -9,7 +9,8 @@ use std::io::{self, Read, Write};
 use crosswire::rand_core::{TryCryptoRng, TryRng};
 use crosswire::{
     AttachmentDecryptor, AttachmentEncryptor, AttachmentKey, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
-    MIN_CHUNK_SIZE, MediaError, SealedAttachment, decrypt_attachment, encrypt_attachment,
+    MIN_CHUNK_SIZE, MediaError, SealedAttachment, decrypt_attachment, decrypt_attachment_in_place,
+    encrypt_attachment, encrypt_attachment_in_place,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -91,6 +92,12 @@ fn stream_decrypt(
 /// its end, after the chunks that did arrive were checked).
 fn decrypt_both(sealed: &SealedAttachment, ct: &[u8]) -> Result<Vec<u8>, MediaError> {
     let whole = decrypt_attachment(sealed, ct);
+    // In place: the same result, error included.
+    assert_eq!(
+        decrypt_attachment_in_place(sealed, ct.to_vec()),
+        whole,
+        "in place"
+    );
     for piece in [1, 100, STRIDE, 1 << 20] {
         let streamed = stream_decrypt(sealed, ct, piece);
         match &whole {
@@ -192,6 +199,17 @@ fn round_trips_at_every_size_boundary() {
             assert!(!ct.windows(64).any(|w| w == &plaintext[..64]));
         }
         assert_eq!(decrypt_both(&sealed, &ct).unwrap(), plaintext, "len {len}");
+
+        // In place: the same bytes under the same key, with or without spare capacity.
+        for spare in [0, ct.len() - len] {
+            let mut buffer = Vec::with_capacity(len + spare);
+            buffer.extend_from_slice(&plaintext);
+            let (in_place, s3) =
+                encrypt_attachment_in_place(&mut ChaCha20Rng::seed_from_u64(seed), buffer, S)
+                    .unwrap();
+            assert_eq!(in_place, ct, "len {len} in place");
+            assert_eq!(s3, sealed);
+        }
 
         // Streaming with any write pattern gives the same bytes under the same key.
         for piece in [1, 7, SU, SU + 1, 1 << 20] {

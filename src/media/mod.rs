@@ -11,6 +11,7 @@
 //!   all fail authentication.
 //! - [`sealed`]: the ciphertext layout, whole-buffer helpers and random access to one chunk
 //!   (video seeking).
+//! - [`in_place`]: the whole-buffer helpers reusing the caller's buffer, for large files.
 //! - [`stream`]: `std::io::Write` adapters that encrypt and decrypt in one chunk of memory.
 //! - [`pointer`]: the pointer and the bounds a receiver enforces on it.
 //!
@@ -19,11 +20,13 @@
 //! hand different recipients different keys. The commitment, covered by the digest in the
 //! pointer, makes every blob decrypt under at most one key.
 
+pub(crate) mod in_place;
 pub(crate) mod keys;
 pub(crate) mod pointer;
 pub(crate) mod sealed;
 pub(crate) mod stream;
 
+pub use in_place::{decrypt_attachment_in_place, encrypt_attachment_in_place};
 pub use keys::{ATTACHMENT_KEY_LEN, AttachmentKey, COMMITMENT_LEN};
 pub use pointer::{
     AttachmentKind, AttachmentPointer, MAX_CAPTION_LEN, MAX_CONTENT_TYPE_LEN, MAX_FILE_NAME_LEN,

@@ -189,12 +189,16 @@ impl<W: Write> AttachmentDecryptor<W> {
     /// Starts decrypting the attachment `sealed` describes into `inner`.
     pub fn new(sealed: &SealedAttachment, inner: W) -> Self {
         let (cipher, commitment) = sealed.key().derive();
+        // The largest unit is the commitment or a chunk, and no chunk is longer than the file:
+        // a 48-byte blob needs 32 bytes, not chunk size + 16 (16 MiB at the largest).
+        let largest_chunk = sealed.plaintext_size().min(u64::from(sealed.chunk_size()));
+        let capacity = (largest_chunk as usize + TAG_LEN).max(COMMITMENT_LEN);
         AttachmentDecryptor {
             inner,
             cipher,
             commitment,
             sealed: sealed.clone(),
-            buf: Zeroizing::new(Vec::with_capacity(sealed.chunk_size() as usize + TAG_LEN)),
+            buf: Zeroizing::new(Vec::with_capacity(capacity)),
             started: false,
             index: Some(0),
             hasher: Sha256::new(),
@@ -325,5 +329,23 @@ mod tests {
             assert_eq!(dec.buf.capacity(), cap);
         }
         assert_eq!(dec.finish().unwrap(), data);
+    }
+
+    /// A file shorter than a chunk gets a buffer of its own size, not chunk size + 16.
+    #[test]
+    fn decryptor_buffer_fits_small_files() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        for (len, cap) in [(0, COMMITMENT_LEN), (10, COMMITMENT_LEN), (100, 116)] {
+            let data = vec![7u8; len];
+            let (ct, sealed) =
+                crate::encrypt_attachment(&mut rng, &data, crate::MAX_CHUNK_SIZE).unwrap();
+            let mut dec = AttachmentDecryptor::new(&sealed, Vec::new());
+            assert_eq!(dec.buf.capacity(), cap, "{len} bytes");
+            for piece in ct.chunks(7) {
+                dec.write_all(piece).unwrap();
+                assert_eq!(dec.buf.capacity(), cap, "never grows");
+            }
+            assert_eq!(dec.finish().unwrap(), data);
+        }
     }
 }

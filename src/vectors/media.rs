@@ -20,8 +20,9 @@ const DESCRIPTION: &str = "Attachments (SPEC.md section 10). A valid case gives 
     commitment (same, info \"crosswire/v1/attachment-commitment\", 32 bytes), every chunk \
     (nonce = prefix || u32be(index) || last, empty associated data, ciphertext with tag), the \
     whole ciphertext (commitment || chunks) and its SHA-256 digest. A case with `error` gives a \
-    pointer (key, plaintext_size, chunk_size, digest) and a ciphertext that decryption must \
-    reject with that error.";
+    pointer (key, plaintext_size, chunk_size, digest) and, for operation decrypt_attachment, \
+    a ciphertext, or, for decrypt_chunk (random access), a commitment, an index and a chunk, \
+    that must be rejected with that error.";
 
 /// The generator's valid cases: name, plaintext size, chunk size.
 const VALID: [(&str, usize, u32); 4] = [
@@ -142,10 +143,18 @@ fn reject(case: &Value) -> String {
         uint(case, "chunk_size"),
         bytes32(case, "digest"),
     )
-    .and_then(|sealed| decrypt_attachment(&sealed, &bytes(case, "ciphertext")));
+    .and_then(|sealed| match text(case, "operation") {
+        "decrypt_attachment" => decrypt_attachment(&sealed, &bytes(case, "ciphertext")),
+        "decrypt_chunk" => sealed.decrypt_chunk(
+            &bytes(case, "commitment"),
+            uint(case, "index"),
+            &bytes(case, "chunk"),
+        ),
+        other => panic!("operation {other}"),
+    });
     match result {
         Ok(_) => panic!("{}: accepted", text(case, "name")),
-        Err(e) => format!("{:?}", Error::from(e)),
+        Err(e) => super::error_code(&Error::from(e)).to_owned(),
     }
 }
 
@@ -186,7 +195,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             first_only.clone(),
-            "Media(Truncated)",
+            "media.truncated",
         ),
         (
             "a byte appended",
@@ -195,7 +204,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             with_extra,
-            "Media(TrailingData)",
+            "media.trailing_data",
         ),
         (
             "the two chunks swapped",
@@ -204,7 +213,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest_of(&swapped),
             swapped,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "cut at a chunk boundary with the pointer and digest adjusted (last flag)",
@@ -213,7 +222,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest_of(&first_only),
             first_only,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "a chunk byte flipped",
@@ -222,7 +231,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest_of(&bad_chunk),
             bad_chunk,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "the key commitment altered",
@@ -230,8 +239,8 @@ fn invalid(two: &Value) -> Vec<Value> {
             2048,
             1024,
             digest_of(&bad_commitment),
-            bad_commitment,
-            "Media(AuthenticationFailed)",
+            bad_commitment.clone(),
+            "media.authentication_failed",
         ),
         (
             "another key",
@@ -240,7 +249,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             ct.clone(),
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "the pointer's digest altered",
@@ -249,7 +258,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             wrong_digest,
             ct.clone(),
-            "Media(DigestMismatch)",
+            "media.digest_mismatch",
         ),
         (
             "chunk size below the minimum",
@@ -258,14 +267,51 @@ fn invalid(two: &Value) -> Vec<Value> {
             1023,
             digest,
             ct.clone(),
-            "Media(InvalidChunkSize)",
+            "media.invalid_chunk_size",
+        ),
+        (
+            "2^32 chunks and one byte more",
+            bytes32(two, "attachment_key"),
+            (1 << 42) + 1,
+            1024,
+            digest,
+            ct.clone(),
+            "media.too_large",
+        ),
+        (
+            "order: chunk size below the minimum and too many chunks",
+            bytes32(two, "attachment_key"),
+            1 << 60,
+            1023,
+            digest,
+            ct.clone(),
+            "media.invalid_chunk_size",
+        ),
+        (
+            "order: the last chunk dropped and the commitment altered (length first)",
+            bytes32(two, "attachment_key"),
+            2048,
+            1024,
+            digest,
+            [&bad_commitment[..32], c0].concat(),
+            "media.truncated",
+        ),
+        (
+            "order: the commitment altered and the digest wrong (commitment first)",
+            bytes32(two, "attachment_key"),
+            2048,
+            1024,
+            digest,
+            bad_commitment.clone(),
+            "media.authentication_failed",
         ),
     ];
-    cases
+    let mut out: Vec<Value> = cases
         .into_iter()
         .map(|(name, key, size, chunk_size, digest, ciphertext, error)| {
             let case = json!({
                 "name": name,
+                "operation": "decrypt_attachment",
                 "attachment_key": hex(key),
                 "plaintext_size": size,
                 "chunk_size": chunk_size,
@@ -276,5 +322,74 @@ fn invalid(two: &Value) -> Vec<Value> {
             assert_eq!(reject(&case), error, "{name}");
             case
         })
-        .collect()
+        .collect();
+    // Random access (SPEC.md 10.6): the key commitment, an index and one chunk.
+    let chunks: [(&str, &[u8], u32, &[u8], &str); 7] = [
+        (
+            "chunk index past the last chunk",
+            head,
+            2,
+            c1,
+            "media.chunk_out_of_range",
+        ),
+        (
+            "a chunk one byte short",
+            head,
+            0,
+            &c0[1..],
+            "media.invalid_chunk_length",
+        ),
+        (
+            "the first chunk presented as the second",
+            head,
+            1,
+            c0,
+            "media.authentication_failed",
+        ),
+        (
+            "a chunk with the key commitment altered",
+            &bad_commitment[..32],
+            0,
+            c0,
+            "media.authentication_failed",
+        ),
+        (
+            "a chunk with a commitment of 31 bytes",
+            &head[..31],
+            0,
+            c0,
+            "media.authentication_failed",
+        ),
+        (
+            "order: index past the last chunk and a wrong length",
+            &bad_commitment[..32],
+            5,
+            &c0[1..],
+            "media.chunk_out_of_range",
+        ),
+        (
+            "order: a wrong length and the commitment altered",
+            &bad_commitment[..32],
+            0,
+            &c0[1..],
+            "media.invalid_chunk_length",
+        ),
+    ];
+    for (name, commitment, index, chunk, error) in chunks {
+        let case = json!({
+            "name": name,
+            "operation": "decrypt_chunk",
+            "attachment_key": two["attachment_key"],
+            "plaintext_size": 2048,
+            "chunk_size": 1024,
+            "digest": two["digest"],
+            "commitment": hex(commitment),
+            "index": index,
+            "chunk": hex(chunk),
+            "error": error,
+        });
+        assert_eq!(reject(&case), error, "{name}");
+        out.push(case);
+    }
+    out
 }
