@@ -302,6 +302,11 @@ STATE = {
     ),
     12: ("initiator", "bool"),
     13: ("awaiting_reply", "bool"),
+    14: (
+        "skipped_runs",
+        ("rep", {1: ("ratchet_key", "bytes"), 2: ("counters", "packed_u32"),
+                 3: ("message_seeds", "bytes")}),
+    ),
 }
 
 
@@ -330,6 +335,10 @@ def encode(schema, msg):
         elif kind == "rep_bytes":
             for item in value or []:
                 out += varint(number << 3 | 2) + varint(len(item)) + item
+        elif kind == "packed_u32":
+            if value:
+                body = b"".join(varint(v) for v in value)
+                out += varint(number << 3 | 2) + varint(len(body)) + body
         elif kind == "opt_u32":
             if value is not None:
                 out += varint(number << 3) + varint(value)
@@ -429,6 +438,17 @@ def parse(schema, data, msg=None, counts=None, depth=100):
             continue
         name, kind = schema[number]
         scalar = kind in ("u32", "u64", "bool", "opt_u32", "enum")
+        if kind == "packed_u32":  # a standard library accepts packed and unpacked
+            if wire == 0:
+                msg.setdefault(name, []).append(value & 0xFFFFFFFF)
+                continue
+            if wire != 2:
+                raise ValueError("wire type mismatch")
+            j, items = 0, msg.setdefault(name, [])
+            while j < len(value):
+                v, j = read_varint(value, j)
+                items.append(v & 0xFFFFFFFF)
+            continue
         if (wire == 0) != scalar or (not scalar and wire != 2):
             raise ValueError("wire type mismatch")
         if kind in ("u32", "opt_u32"):
@@ -704,6 +724,8 @@ class Session:
     def ratchet_decrypt(self, m, prekey):
         aad = canonical_header(m, prekey) + self.ad
         key, n = m["ratchet_key"], m["counter"]
+        if n == 2**32 - 1 or m["previous_counter"] == 2**32 - 1:  # never sent (5.6, 5.7 step 0)
+            raise Reject("decrypt.too_far_ahead")
 
         def open_with(seed):
             k, nonce = message_key(seed, m["salt"])
@@ -739,11 +761,12 @@ class Session:
             return {"plaintext": pt, "path": "current_chain", "dh_output": None,
                     "receiving_chain_key": None, "skipped_stored": staged}
         staged = []
+        old_gap = max(0, m["previous_counter"] - self.receiving[2]) if self.receiving else 0
+        if old_gap + n > MAX_SKIP:  # the joint bound, before anything is derived
+            raise Reject("decrypt.too_far_ahead")
         if self.receiving:
             old_key, old_ck, nr = self.receiving
             staged, _ = skip(old_key, old_ck, nr, m["previous_counter"])
-        if n > MAX_SKIP:
-            raise Reject("decrypt.too_far_ahead")
         try:
             dh = x25519(self.ratchet_secret, key)
         except Reject:
@@ -780,18 +803,27 @@ class Session:
             "awaiting_reply": self.awaiting,
         }
 
-    def state_view(self):
+    def state_view(self, version=2):
         o = self.origin
         view = self.ratchet_view()
-        view.update(version=1, local_identity=self.local, remote_identity=self.remote,
+        view.update(version=version, local_identity=self.local, remote_identity=self.remote,
                     associated_data=self.ad, initiator=self.initiator,
                     origin={"base_key": o["base_key"], "signed_prekey_id": o["signed_prekey_id"],
                             "one_time_prekey_id": o["one_time_prekey_id"]})
         return view
 
-    def to_bytes(self):
-        v = self.state_view()
+    def to_bytes(self, version=2):
+        """Version 2 stores the skipped seeds as maximal runs of one ratchet key (SPEC 8)."""
+        v = self.state_view(version)
         v["initiator"], v["awaiting_reply"] = self.initiator, self.awaiting
+        if version == 2:
+            runs = []
+            for k, c, seed in self.skipped:
+                if not runs or runs[-1]["ratchet_key"] != k:
+                    runs.append({"ratchet_key": k, "counters": [], "message_seeds": b""})
+                runs[-1]["counters"].append(c)
+                runs[-1]["message_seeds"] += seed
+            v["skipped"], v["skipped_runs"] = [], runs
         return encode(STATE, v)
 
     @classmethod
@@ -805,8 +837,11 @@ class Session:
         version = s.get("version", 0)
         if version == 0:
             raise bad
-        if version != 1:
+        if version not in (1, 2):
             raise Reject("state.unsupported_version")
+        # Each version uses only its own skipped field.
+        if s.get("skipped_runs" if version == 1 else "skipped"):
+            raise bad
         try:
             local = s.get("local_identity", b"")
             remote = s.get("remote_identity", b"")
@@ -837,6 +872,15 @@ class Session:
                 raise bad
             skipped = [[check_public_key(k.get("ratchet_key", b"")), k.get("counter", 0),
                         k.get("message_seed", b"")] for k in s.get("skipped", [])]
+            previous = None
+            for run in s.get("skipped_runs", []):
+                key, counters = run.get("ratchet_key", b""), run.get("counters", [])
+                seeds = run.get("message_seeds", b"")
+                if not counters or len(seeds) != 32 * len(counters) or key == previous:
+                    raise bad
+                previous = key
+                check_public_key(key)
+                skipped += [[key, c, seeds[32 * i : 32 * i + 32]] for i, c in enumerate(counters)]
             positions = {(k, c) for k, c, _ in skipped}
             secrets = [s.get("root_key", b""), s.get("ratchet_secret", b"")]
             secrets += [x[0] for x in (sending, receiving[1:] if receiving else None) if x]
@@ -1240,9 +1284,14 @@ def check_wire(c, w):
 
 
 def check_session_state(c, w):
-    s = Session.from_bytes(b(c, "state"))
-    expect(f"{w}.decoded", s.state_view(), c["decoded"])
-    expect(f"{w} re-encoded", s.to_bytes(), c["state"])
+    data = b(c, "state")
+    s = Session.from_bytes(data)
+    version = parse(STATE, data)["version"]
+    expect(f"{w}.decoded", s.state_view(version), c["decoded"])
+    expect(f"{w} re-encoded", s.to_bytes(version), c["state"])
+    expect(f"{w}.rewritten", s.to_bytes(2), c["rewritten"])
+    if version == 2:
+        expect(f"{w} is what version 2 writes", c["rewritten"], c["state"])
     for i, op in enumerate(c["next"]):
         if op["action"] == "decrypt":
             expect(f"{w}.next[{i}]", s.decrypt(b(op, "envelope"))["plaintext"], op["plaintext"])

@@ -76,3 +76,18 @@ impl fmt::Debug for MessageKey {
         f.debug_tuple("MessageKey").field(&Redacted).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_prints_the_redacted_form() {
+        let seed = MessageSeed::new([0x42; 32]);
+        assert_eq!(format!("{seed:?}"), "MessageSeed([redacted])");
+        assert_eq!(
+            format!("{:?}", seed.message_key(&[0; SALT_LEN])),
+            "MessageKey([redacted])"
+        );
+    }
+}

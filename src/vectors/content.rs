@@ -531,7 +531,7 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
         })
         .collect();
     // Larger than MAX_PLAINTEXT_LEN, with valid padding: the size is checked first.
-    let oversized = vec![0x80u8; crate::ratchet::MAX_PLAINTEXT_LEN + 160];
+    let oversized = vec![0x80u8; crate::wire::MAX_PLAINTEXT_LEN + 160];
     assert_eq!(reject(&oversized), "content.too_large");
     out.push(json!({
         "name": "a plaintext of 131232 bytes (0x80 each), past MAX_PLAINTEXT_LEN",

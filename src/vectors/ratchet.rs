@@ -304,10 +304,10 @@ fn encrypt(tape: &mut Tape, session: &mut Session, event: &Value) -> (Value, Vec
         Envelope::Ratchet(_) => ("ratchet", None),
     };
     let header = Header {
-        ratchet_key: &msg.ratchet_key,
+        ratchet_key: msg.ratchet_key,
         previous_counter: msg.previous_counter,
         counter: msg.counter,
-        salt: &msg.salt,
+        salt: msg.salt,
     };
     let canonical = header::associated_data(&header, prekey, &[]);
     let aad = header::associated_data(&header, prekey, &after.associated_data);
