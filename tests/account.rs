@@ -18,6 +18,10 @@ macro_rules! on_every_store {
         mod memory {
             $( #[test] fn $name() { super::$name(&mut super::support::Memory); } )*
         }
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(&mut super::support::Sqlite::new()); } )*
+        }
     };
 }
 
@@ -821,4 +825,41 @@ fn debug_prints_no_secret<B: Backend>(b: &mut B) {
     let shown = format!("{entry:?}");
     assert!(!shown.contains("115, 101, 99"), "{shown}");
     assert!(shown.contains("plaintext_len: 16"), "{shown}");
+}
+
+/// A byte flipped in the file itself, behind the store's back, through SQLite directly.
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_flipped_byte_in_the_file_is_corrupt() {
+    let mut b = support::Sqlite::new();
+    let (clock, mut alice, mut bob) = pair(&mut b);
+    let bo = bob.address.clone();
+    let first = send(&mut alice, &mut bob, b"hi");
+    let _ = first;
+    let store = alice.take_store();
+    drop(store);
+    let path = b.path(&alice.name);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let value: Vec<u8> = conn
+            .query_row(
+                "SELECT value FROM sessions WHERE key = ?1",
+                [bo_key(&bo)],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut bad = value.clone();
+        bad[value.len() / 2] ^= 1;
+        conn.execute(
+            "UPDATE sessions SET value = ?1 WHERE key = ?2",
+            rusqlite::params![bad, bo_key(&bo)],
+        )
+        .unwrap();
+    }
+    let store = crosswire::store::SqliteStore::open(&path, Default::default()).unwrap();
+    let mut account = Account::open(store, &alice.key, options(&clock)).unwrap();
+    assert_eq!(
+        account.encrypt(&mut rand::rng(), &bo, None, b"x").err(),
+        Some(AccountError::Store(StoreError::Corrupt))
+    );
 }

@@ -69,7 +69,9 @@ pub struct Device<B: Backend> {
 impl<B: Backend> Device<B> {
     pub fn new(backend: &mut B, user: &str, device: u32, options: Options) -> Self {
         let rng = &mut rand::rng();
-        let name = format!("{user}-{device}");
+        static INSTALLS: AtomicU64 = AtomicU64::new(0);
+        let install = INSTALLS.fetch_add(1, Ordering::SeqCst);
+        let name = format!("{user}-{device}-{install}");
         let key = StorageKey::generate(rng);
         let (account, upload) =
             Account::create(rng, backend.create(&name), &key, options.clone()).unwrap();
@@ -101,5 +103,39 @@ impl<B: Backend> Device<B> {
 
     pub fn put_back(&mut self, store: B::S) {
         self.account = Some(Account::open(store, &self.key, self.options.clone()).unwrap());
+    }
+}
+
+/// [`crosswire::store::SqliteStore`]: one file per store in a temporary directory; a restart
+/// closes the connection and opens the file again.
+#[cfg(feature = "sqlite")]
+pub struct Sqlite {
+    pub dir: tempfile::TempDir,
+}
+
+#[cfg(feature = "sqlite")]
+impl Sqlite {
+    pub fn new() -> Self {
+        Sqlite {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(format!("{name}.db"))
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Backend for Sqlite {
+    type S = crosswire::store::SqliteStore;
+    fn create(&mut self, name: &str) -> Self::S {
+        let path = self.path(name);
+        assert!(!path.exists(), "{name} created twice");
+        crosswire::store::SqliteStore::open(path, Default::default()).unwrap()
+    }
+    fn reopen(&mut self, name: &str, old: Self::S) -> Self::S {
+        drop(old);
+        crosswire::store::SqliteStore::open(self.path(name), Default::default()).unwrap()
     }
 }
