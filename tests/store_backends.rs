@@ -642,4 +642,205 @@ mod sqlite_only {
             Some(b"v".to_vec())
         );
     }
+
+    /// A value no other bytes in the files resemble: every 32-byte window is distinct.
+    fn distinctive(len: usize, seed: u8) -> Vec<u8> {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    /// Which of the store's files (database, `-wal`, `-shm`, read raw while the store is
+    /// open) contain any 32-byte piece of `value`.
+    fn files_holding(path: &Path, value: &[u8]) -> Vec<String> {
+        let mut found = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let bytes = std::fs::read(with_suffix(path, suffix)).unwrap_or_default();
+            let hit = value
+                .chunks_exact(32)
+                .any(|piece| bytes.windows(32).any(|w| w == piece));
+            if hit {
+                found.push(format!("file{suffix}"));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn deleted_rows_leave_the_database_the_wal_and_the_shm() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        let mut store = open(&path).unwrap();
+        // A prekey-sized row beside others on the same page, and a row large enough for
+        // overflow pages.
+        let small = distinctive(400, 1);
+        let large = distinctive(20_000, 2);
+        let mut tx = store.transaction().unwrap();
+        for i in 0u32..30 {
+            tx.put(Table::OneTimePreKeys, &i.to_be_bytes(), &[i as u8; 200])
+                .unwrap();
+        }
+        tx.put(Table::OneTimePreKeys, b"small", &small).unwrap();
+        tx.put(Table::OneTimePreKeys, b"large", &large).unwrap();
+        tx.commit().unwrap();
+        // The search works: the rows are on disk (in the WAL) before the delete.
+        assert!(!files_holding(&path, &small).is_empty());
+        assert!(!files_holding(&path, &large).is_empty());
+
+        let mut tx = store.transaction().unwrap();
+        assert!(tx.delete(Table::OneTimePreKeys, b"small").unwrap());
+        assert!(tx.delete(Table::OneTimePreKeys, b"large").unwrap());
+        tx.commit().unwrap();
+        assert_eq!(files_holding(&path, &small), Vec::<String>::new());
+        assert_eq!(files_holding(&path, &large), Vec::<String>::new());
+        // And the rows that stay are intact.
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.count(Table::OneTimePreKeys).unwrap(), 30);
+        drop(tx);
+        store.integrity_check().unwrap();
+    }
+
+    #[test]
+    fn a_scrub_blocked_by_a_reader_completes_after_a_later_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        let mut store = open(&path).unwrap();
+        let secret = distinctive(400, 3);
+        let mut tx = store.transaction().unwrap();
+        tx.put(Table::OneTimePreKeys, b"k", &secret).unwrap();
+        tx.commit().unwrap();
+
+        // Another connection holds a read snapshot that still contains the row.
+        let reader = rusqlite::Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let seen: Vec<u8> = reader
+            .query_row("SELECT value FROM one_time_prekeys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(seen, secret);
+
+        let mut tx = store.transaction().unwrap();
+        assert!(tx.delete(Table::OneTimePreKeys, b"k").unwrap());
+        let start = Instant::now();
+        tx.commit().unwrap();
+        // The checkpoint does not wait for the reader (the busy timeout is 5 s).
+        assert!(start.elapsed() < Duration::from_secs(1));
+        assert!(!files_holding(&path, &secret).is_empty());
+
+        reader.execute_batch("COMMIT").unwrap();
+        drop(reader);
+        // Any later commit, even one that deletes nothing, finishes the scrub.
+        let mut tx = store.transaction().unwrap();
+        tx.put(Table::Meta, b"unrelated", b"1").unwrap();
+        tx.commit().unwrap();
+        assert_eq!(files_holding(&path, &secret), Vec::<String>::new());
+    }
+
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema1.sqlite");
+
+    /// The rows `tests/fixtures/schema1.sqlite` holds, by table, in key order.
+    fn schema1_rows() -> Vec<Row> {
+        let mut rows = vec![
+            (
+                Table::Meta,
+                b"store-id".to_vec(),
+                b"fixture store id".to_vec(),
+            ),
+            (Table::Meta, b"version".to_vec(), vec![1]),
+            (
+                Table::SignedPreKeys,
+                1u32.to_be_bytes().to_vec(),
+                vec![0x51; 120],
+            ),
+            (
+                Table::SignedPreKeys,
+                2u32.to_be_bytes().to_vec(),
+                vec![0x52; 120],
+            ),
+            (
+                Table::Sessions,
+                b"alice\x00device-1".to_vec(),
+                vec![0xA1; 700],
+            ),
+            // Larger than a page: an overflow chain.
+            (
+                Table::Sessions,
+                b"bob\x00device-1".to_vec(),
+                distinctive(9000, 9),
+            ),
+            (Table::Identities, b"alice".to_vec(), vec![0x1D; 64]),
+            (Table::Inbox, b"\x00".to_vec(), Vec::new()),
+            (Table::Inbox, b"\xff\xff".to_vec(), b"last".to_vec()),
+        ];
+        for id in 0u32..50 {
+            rows.push((
+                Table::OneTimePreKeys,
+                id.to_be_bytes().to_vec(),
+                vec![id as u8; 61],
+            ));
+        }
+        rows.sort();
+        rows
+    }
+
+    /// Rewrites `tests/fixtures/schema1.sqlite` with plain SQL and schema step 1 only, so it
+    /// stays a schema-1 file whatever the current schema is. Run:
+    /// `cargo test --test store_backends -- --ignored write_schema1_fixture`.
+    #[test]
+    #[ignore = "rewrites a committed fixture"]
+    fn write_schema1_fixture() {
+        let _ = std::fs::remove_file(FIXTURE);
+        let conn = rusqlite::Connection::open(FIXTURE).unwrap();
+        conn.execute_batch(include_str!("../src/store/migrations/0001_initial.sql"))
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        for (table, key, value) in schema1_rows() {
+            conn.execute(
+                &format!("INSERT INTO {} (key, value) VALUES (?1, ?2)", table.name()),
+                [key, value],
+            )
+            .unwrap();
+        }
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .unwrap();
+        conn.close().unwrap();
+        assert!(!with_suffix(Path::new(FIXTURE), "-wal").exists());
+    }
+
+    /// Every later crosswire must open the schema-1 fixture and read its rows (SPEC.md 14.4).
+    #[test]
+    fn schema1_fixture_opens_after_every_migration() {
+        let original = std::fs::read(FIXTURE).unwrap();
+        // user_version, at offset 60 of the header: the fixture really is schema 1.
+        assert_eq!(original[60..64], 1u32.to_be_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        std::fs::write(&path, &original).unwrap();
+
+        let mut store = open(&path).unwrap();
+        let mut rows = Vec::new();
+        let mut tx = store.transaction().unwrap();
+        for table in Table::ALL {
+            for key in tx.keys(table, b"").unwrap() {
+                let value = tx.get(table, &key).unwrap().unwrap();
+                rows.push((table, key, value));
+            }
+        }
+        drop(tx);
+        rows.sort();
+        assert!(rows == schema1_rows(), "{} rows", rows.len());
+        store.integrity_check().unwrap();
+        drop(store);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+    }
 }

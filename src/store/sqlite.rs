@@ -535,3 +535,38 @@ fn map_check_err(e: rusqlite::Error) -> StoreError {
         _ => StoreError::Corrupt,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_is_the_next_string_after_the_prefix_range() {
+        assert_eq!(prefix_end(b""), None);
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\x00\xff\xff"), Some(b"\x01".to_vec()));
+    }
+
+    #[test]
+    fn after_an_error_a_transaction_refuses_to_run_or_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            SqliteStore::open(dir.path().join("s.sqlite"), SqliteOptions::default()).unwrap();
+        let mut tx = store.transaction().unwrap();
+        tx.put(Table::Meta, b"before", b"1").unwrap();
+        // Make the next statement fail inside the transaction.
+        tx.store.conn.execute_batch("DROP TABLE inbox").unwrap();
+        assert!(matches!(
+            tx.put(Table::Inbox, b"k", b"v"),
+            Err(StoreError::Io(_))
+        ));
+        // A statement that would succeed is refused, and so is the commit.
+        assert!(tx.get(Table::Meta, b"before").is_err());
+        assert!(tx.commit().is_err());
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Meta, b"before").unwrap(), None);
+        assert_eq!(tx.count(Table::Inbox).unwrap(), 0, "the drop was kept");
+    }
+}

@@ -50,3 +50,52 @@ pub(crate) fn run(conn: &mut Connection, steps: &[&str]) -> Result<(), StoreErro
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_exists(conn: &Connection, name: &str) -> bool {
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [name],
+            |row| row.get::<_, i64>(0),
+        )
+        .unwrap()
+            == 1
+    }
+
+    #[test]
+    fn the_current_version_is_the_number_of_steps() {
+        assert_eq!(CURRENT as usize, MIGRATIONS.len());
+        assert!(CURRENT >= 1);
+    }
+
+    #[test]
+    fn steps_run_once_each_with_their_own_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = ["CREATE TABLE a (x)", "CREATE TABLE b (x)"];
+        run(&mut conn, &steps[..1]).unwrap();
+        assert_eq!(version(&conn).unwrap(), 1);
+        assert!(table_exists(&conn, "a") && !table_exists(&conn, "b"));
+        // Resuming from version 1 runs only step 2; step 1 would fail if run again.
+        run(&mut conn, &steps).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        assert!(table_exists(&conn, "b"));
+        run(&mut conn, &steps).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_failed_step_rolls_back_alone_and_keeps_the_earlier_ones() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = [
+            "CREATE TABLE a (x)",
+            "CREATE TABLE b (x); INSERT INTO no_such_table VALUES (1)",
+        ];
+        assert!(run(&mut conn, &steps).is_err());
+        assert_eq!(version(&conn).unwrap(), 1);
+        assert!(table_exists(&conn, "a"));
+        assert!(!table_exists(&conn, "b"), "half a step was kept");
+    }
+}
