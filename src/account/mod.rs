@@ -12,7 +12,7 @@ mod address;
 mod error;
 mod prekeys;
 mod records;
-mod safety;
+pub(crate) mod safety;
 mod trust;
 
 pub use address::{DeviceAddress, MAX_USER_ID_LEN};
