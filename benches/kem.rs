@@ -4,6 +4,11 @@
 //! Groups `kem/keygen`, `kem/encaps`, `kem/decaps`, each with `ml-kem/..` (RustCrypto 0.3),
 //! `libcrux/portable` and `libcrux/avx2` (libcrux-ml-kem 0.0.11; the AVX2 code only where the
 //! CPU has it). Key generation is from the 64-byte seed (d || z), the form crosswire stores.
+//! `crosswire` entries are crosswire's own wrapper (src/kem.rs) over libcrux's run-time choice,
+//! next to `libcrux/dispatch` (that choice called directly): their ratio is the wrapper's cost.
+//! `kem/public-key-decode` is the FIPS 203 check a received key gets; `kem/prekey` a signed KEM
+//! prekey's generation (key pair plus an Ed25519 signature over 1596 bytes) and verification
+//! is in the PQXDH benches once bundles carry KEM prekeys.
 //! Encapsulation includes decoding and validating the 1568-byte public key (FIPS 203 section 7.2),
 //! as a sender does with a key from a bundle; decapsulation starts from the decoded key.
 //!
@@ -14,6 +19,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use crosswire::{
+    IdentityKeyPair, KemKeyPair, KemPreKeyId, KemPreKeyKind, KemPublicKey, SignedKemPreKey,
+};
 use libcrux_ml_kem::mlkem1024 as lc;
 use ml_kem::kem::{Decapsulate, KeyExport};
 use ml_kem::{FromSeed, MlKem1024};
@@ -29,6 +37,12 @@ fn rc_encaps(ek: &[u8]) -> ([u8; 1568], [u8; 32]) {
 
 fn keygen(c: &mut Criterion) {
     let mut g = c.benchmark_group("kem/keygen");
+    g.bench_function("crosswire", |b| {
+        b.iter(|| black_box(KemKeyPair::from_seed(black_box(&SEED))))
+    });
+    g.bench_function("libcrux/dispatch", |b| {
+        b.iter(|| black_box(lc::generate_key_pair(black_box(SEED))))
+    });
     g.bench_function("ml-kem", |b| {
         b.iter(|| {
             let (dk, ek) = MlKem1024::from_seed(&black_box(SEED).into());
@@ -109,5 +123,40 @@ fn decaps(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, keygen, encaps, decaps);
+fn public_key_and_prekey(c: &mut Criterion) {
+    let (_, ek) = MlKem1024::from_seed(&SEED.into());
+    let ek_bytes: [u8; 1568] = ek.to_bytes().into();
+    let lc_pk = lc::MlKem1024PublicKey::from(ek_bytes);
+    let mut g = c.benchmark_group("kem/public-key-decode");
+    g.bench_function("crosswire", |b| {
+        b.iter(|| black_box(KemPublicKey::from_bytes(black_box(&ek_bytes)).unwrap()))
+    });
+    g.bench_function("libcrux/dispatch", |b| {
+        b.iter(|| black_box(lc::validate_public_key(black_box(&lc_pk))))
+    });
+    g.finish();
+
+    let identity = IdentityKeyPair::from_seed(&[1; 32]);
+    let mut rng = rand::rng();
+    let mut g = c.benchmark_group("kem/prekey");
+    g.bench_function("crosswire/generate", |b| {
+        b.iter(|| {
+            black_box(SignedKemPreKey::generate(
+                &mut rng,
+                &identity,
+                KemPreKeyId(1),
+                KemPreKeyKind::OneTime,
+            ))
+        })
+    });
+    let record =
+        SignedKemPreKey::generate(&mut rng, &identity, KemPreKeyId(1), KemPreKeyKind::OneTime)
+            .to_bytes();
+    g.bench_function("crosswire/from_bytes", |b| {
+        b.iter(|| black_box(SignedKemPreKey::from_bytes(black_box(&record[..])).unwrap()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, keygen, encaps, decaps, public_key_and_prekey);
 criterion_main!(benches);
