@@ -157,3 +157,58 @@ fn nothing_secret_is_printed() {
         assert!(!printed.contains("070707"), "{printed}");
     }
 }
+
+mod arbitrary_input {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    /// Encodes 1024 coefficients (12 bits each) and a 32-byte rho as FIPS 203 ByteEncode12 does.
+    fn encode(coefficients: &[u16], rho: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(KEM_PUBLIC_KEY_LEN);
+        for pair in coefficients.chunks(2) {
+            let (a, b) = (u32::from(pair[0]), u32::from(pair[1]));
+            let v = a | (b << 12);
+            out.extend_from_slice(&v.to_le_bytes()[..3]);
+        }
+        out.extend_from_slice(rho);
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The modulus check accepts exactly the keys whose coefficients are all below q:
+        /// reduced coefficients with, or without, one coefficient in q..4096 at any position.
+        #[test]
+        fn public_key_check_is_the_modulus_check(
+            mut coefficients in vec(0u16..3329, 1024),
+            unreduced in proptest::option::of((0usize..1024, 3329u16..4096)),
+            rho in vec(any::<u8>(), 32),
+        ) {
+            if let Some((at, value)) = unreduced {
+                coefficients[at] = value;
+            }
+            let bytes = encode(&coefficients, &rho);
+            match KemPublicKey::from_bytes(&bytes) {
+                Ok(key) => {
+                    prop_assert!(unreduced.is_none());
+                    prop_assert_eq!(&key.as_bytes()[..], &bytes[..]);
+                }
+                Err(e) => {
+                    prop_assert!(unreduced.is_some());
+                    prop_assert_eq!(e, KemError::InvalidPublicKey);
+                }
+            }
+        }
+
+        /// Any 133 bytes either load as a KEM prekey or fail with a typed error, never a panic.
+        #[test]
+        fn prekey_records_never_panic(bytes in vec(any::<u8>(), 133)) {
+            match SignedKemPreKey::from_bytes(&bytes) {
+                Ok(key) => prop_assert_eq!(&key.to_bytes()[..], &bytes[..]),
+                Err(e) => prop_assert_eq!(e, KemError::UnknownKind),
+            }
+        }
+    }
+}
