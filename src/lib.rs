@@ -7,8 +7,11 @@ mod bundle;
 mod content;
 mod error;
 mod kdf;
+mod kem;
+mod kem_prekey;
 mod keys;
 mod media;
+mod pqxdh;
 mod proto;
 mod ratchet;
 mod session;
@@ -28,6 +31,11 @@ pub use error::{
     BundleError, ContentError, DecryptError, EncryptError, Error, KeyError, MediaError, StateError,
     WireError,
 };
+pub use kem::{
+    KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN, KEM_SEED_LEN, KemCiphertext, KemError, KemKeyPair,
+    KemPublicKey,
+};
+pub use kem_prekey::{KemPreKeyId, KemPreKeyKind, SignedKemPreKey};
 pub use keys::{
     IdentityKey, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PUBLIC_KEY_LEN, PublicKey,
     SIGNATURE_LEN, SignedPreKey, SignedPreKeyId,
