@@ -133,7 +133,10 @@ mod tests {
         let key = [3u8; 32];
         let nonce = [4u8; 12];
         let mut buf = vec![0x5a; MAX_SEAL_LEN + 1];
-        assert_eq!(seal_in_place(&key, &nonce, b"", &mut buf), Err(SealTooLarge));
+        assert_eq!(
+            seal_in_place(&key, &nonce, b"", &mut buf),
+            Err(SealTooLarge)
+        );
         assert!(buf.iter().all(|&b| b == 0x5a));
         assert_eq!(seal(&key, &nonce, b"", &buf), Err(SealTooLarge));
         let mut at_limit = vec![0u8; MAX_SEAL_LEN];

@@ -444,16 +444,32 @@ impl ContentError {
             ContentError::InvalidEmoji => "content.invalid_emoji",
             ContentError::InvalidReceipt => "content.invalid_receipt",
             ContentError::Unsupported => "content.unsupported",
-            ContentError::Attachment(MediaError::InvalidChunkSize) => "content.attachment.invalid_chunk_size",
+            ContentError::Attachment(MediaError::InvalidChunkSize) => {
+                "content.attachment.invalid_chunk_size"
+            }
             ContentError::Attachment(MediaError::TooLarge) => "content.attachment.too_large",
-            ContentError::Attachment(MediaError::InvalidPointer) => "content.attachment.invalid_pointer",
-            ContentError::Attachment(MediaError::FieldTooLong) => "content.attachment.field_too_long",
+            ContentError::Attachment(MediaError::InvalidPointer) => {
+                "content.attachment.invalid_pointer"
+            }
+            ContentError::Attachment(MediaError::FieldTooLong) => {
+                "content.attachment.field_too_long"
+            }
             ContentError::Attachment(MediaError::Truncated) => "content.attachment.truncated",
-            ContentError::Attachment(MediaError::TrailingData) => "content.attachment.trailing_data",
-            ContentError::Attachment(MediaError::AuthenticationFailed) => "content.attachment.authentication_failed",
-            ContentError::Attachment(MediaError::DigestMismatch) => "content.attachment.digest_mismatch",
-            ContentError::Attachment(MediaError::ChunkOutOfRange) => "content.attachment.chunk_out_of_range",
-            ContentError::Attachment(MediaError::InvalidChunkLength) => "content.attachment.invalid_chunk_length",
+            ContentError::Attachment(MediaError::TrailingData) => {
+                "content.attachment.trailing_data"
+            }
+            ContentError::Attachment(MediaError::AuthenticationFailed) => {
+                "content.attachment.authentication_failed"
+            }
+            ContentError::Attachment(MediaError::DigestMismatch) => {
+                "content.attachment.digest_mismatch"
+            }
+            ContentError::Attachment(MediaError::ChunkOutOfRange) => {
+                "content.attachment.chunk_out_of_range"
+            }
+            ContentError::Attachment(MediaError::InvalidChunkLength) => {
+                "content.attachment.invalid_chunk_length"
+            }
         }
     }
 }
@@ -710,12 +726,18 @@ mod tests {
         ];
         for (name, n) in counts {
             for i in 0..n {
-                assert!(seen.contains(&(name, i)), "{name} variant {i} has no entry in all()");
+                assert!(
+                    seen.contains(&(name, i)),
+                    "{name} variant {i} has no entry in all()"
+                );
             }
         }
         // Sub-enum codes are the top-level ones: a caller holding a `WireError` logs the same
         // code as one holding the `Error` it came in.
-        assert_eq!(KeyError::LowOrder.code(), Error::Key(KeyError::LowOrder).code());
+        assert_eq!(
+            KeyError::LowOrder.code(),
+            Error::Key(KeyError::LowOrder).code()
+        );
         assert_eq!(
             MediaError::Truncated.code(),
             Error::Media(MediaError::Truncated).code()
@@ -726,7 +748,9 @@ mod tests {
     #[test]
     fn spec_table_lists_every_code() {
         let spec = include_str!("../SPEC.md");
-        let start = spec.find("<!-- error-codes:start -->").expect("table start");
+        let start = spec
+            .find("<!-- error-codes:start -->")
+            .expect("table start");
         let end = spec.find("<!-- error-codes:end -->").expect("table end");
         let table: BTreeSet<&str> = spec[start..end]
             .lines()

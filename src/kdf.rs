@@ -31,7 +31,12 @@ const MAX_HKDF_LEN: usize = 255 * 32;
 /// step below has no failure path, so there is nothing to fall back on: no length is ever
 /// answered with a fixed key.
 pub(crate) fn hkdf_sha256<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8; N]) {
-    const { assert!(N <= MAX_HKDF_LEN, "HKDF-SHA256 output longer than 255 * 32 bytes") };
+    const {
+        assert!(
+            N <= MAX_HKDF_LEN,
+            "HKDF-SHA256 output longer than 255 * 32 bytes"
+        )
+    };
     hkdf_into(salt, ikm, info, out);
 }
 

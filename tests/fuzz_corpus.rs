@@ -44,9 +44,11 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 /// Whether libFuzzer named this file (the lower-case hex SHA-1 of its contents), the pattern
 /// `.gitignore` excludes from `fuzz/corpus/`. Generated seeds have short descriptive names.
 fn is_local_discovery(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.len() == 40 && n.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        n.len() == 40
+            && n.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// Files in `dir` that are not among `expected` (names), ignoring local discoveries.

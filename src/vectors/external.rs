@@ -307,7 +307,11 @@ fn wycheproof_aes_256_gcm() {
         let sealed = [field(t, "ct"), field(t, "tag")].concat();
         match t["result"].as_str() {
             Some("valid") => {
-                assert_eq!(aead::seal(&key, &nonce, &aad, &msg), Ok(sealed.clone()), "case {id}");
+                assert_eq!(
+                    aead::seal(&key, &nonce, &aad, &msg),
+                    Ok(sealed.clone()),
+                    "case {id}"
+                );
                 assert_eq!(
                     aead::open(&key, &nonce, &aad, &sealed),
                     Some(msg),
@@ -338,13 +342,15 @@ fn wycheproof_hkdf_sha256() {
         let size = t["size"].as_u64().expect("size") as usize;
         match t["result"].as_str() {
             Some("valid") => {
-                let okm = hkdf_sha256_vec(&field(t, "salt"), &field(t, "ikm"), &field(t, "info"), size);
+                let okm =
+                    hkdf_sha256_vec(&field(t, "salt"), &field(t, "ikm"), &field(t, "info"), size);
                 assert_eq!(okm, Some(field(t, "okm")), "case {id}");
                 valid += 1;
             }
             Some("invalid") => {
                 assert!(size > 255 * 32 && has_flag(t, "SizeTooLarge"), "case {id}");
-                let okm = hkdf_sha256_vec(&field(t, "salt"), &field(t, "ikm"), &field(t, "info"), size);
+                let okm =
+                    hkdf_sha256_vec(&field(t, "salt"), &field(t, "ikm"), &field(t, "info"), size);
                 assert_eq!(okm, None, "case {id}");
                 too_large += 1;
             }

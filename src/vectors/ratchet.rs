@@ -311,7 +311,10 @@ fn encrypt(tape: &mut Tape, session: &mut Session, event: &Value) -> (Value, Vec
     };
     let canonical = header::associated_data(&header, prekey, &[]);
     let aad = header::associated_data(&header, prekey, &after.associated_data);
-    assert_eq!(aead::seal(key, nonce, &aad, &plaintext), Ok(msg.ciphertext.clone()));
+    assert_eq!(
+        aead::seal(key, nonce, &aad, &plaintext),
+        Ok(msg.ciphertext.clone())
+    );
     let envelope_bytes = envelope.to_bytes();
 
     let out = json!({
