@@ -7,7 +7,8 @@
 //! 5: a position in the skipped store decrypts and leaves it; in the current receiving chain a
 //! position decrypts unless it is behind the chain (used or skipped) or more than [`MAX_SKIP`]
 //! ahead; a message on the peer's next chain decrypts unless finishing the current chain up to
-//! finishing the current chain up to its `PN` and reaching its counter would together skip more than [`MAX_SKIP`]; anything else fails.
+//! its `PN` and reaching its counter would together skip more than [`MAX_SKIP`]; anything else
+//! fails.
 //! Skipped positions are stored oldest first, at most [`MAX_SKIPPED_KEYS`], the oldest evicted.
 //!
 //! Invariants checked on every step:
