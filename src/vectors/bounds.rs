@@ -263,7 +263,10 @@ fn ratchet_cases(tape: &mut Tape, cases: &mut Vec<Value>) {
     cases.push(decrypt_case(
         "current chain: a jump of MAX_SKIP + 1 is refused, exactly MAX_SKIP is accepted",
         state_hex(&p.alice),
-        vec![env(&msgs[MAX_SKIP as usize + 1]), env(&msgs[MAX_SKIP as usize])],
+        vec![
+            env(&msgs[MAX_SKIP as usize + 1]),
+            env(&msgs[MAX_SKIP as usize]),
+        ],
     ));
 
     // The store full of MAX_SKIPPED_KEYS seeds; ten more evict the ten oldest.
@@ -295,7 +298,10 @@ fn ratchet_cases(tape: &mut Tape, cases: &mut Vec<Value>) {
     cases.push(decrypt_case(
         "new chain: counter MAX_SKIP + 1 is refused, exactly MAX_SKIP is accepted",
         state_hex(&p.alice),
-        vec![env(&msgs[MAX_SKIP as usize + 1]), env(&msgs[MAX_SKIP as usize])],
+        vec![
+            env(&msgs[MAX_SKIP as usize + 1]),
+            env(&msgs[MAX_SKIP as usize]),
+        ],
     ));
 
     // The joint bound: keys left in the previous chain plus the new chain's counter.
@@ -372,8 +378,14 @@ fn limit_cases(tape: &mut Tape, cases: &mut Vec<Value>) {
     let context = vec![0x63; MAX_CONTEXT_LEN];
     let (p, first) = pair(tape, &context);
     for (len, name) in [
-        (MAX_CONTEXT_LEN + 1, "respond: context of MAX_CONTEXT_LEN + 1 bytes is refused"),
-        (MAX_CONTEXT_LEN, "respond: context of MAX_CONTEXT_LEN bytes is accepted"),
+        (
+            MAX_CONTEXT_LEN + 1,
+            "respond: context of MAX_CONTEXT_LEN + 1 bytes is refused",
+        ),
+        (
+            MAX_CONTEXT_LEN,
+            "respond: context of MAX_CONTEXT_LEN bytes is accepted",
+        ),
     ] {
         cases.push(json!({
             "name": name,
@@ -397,7 +409,9 @@ fn limit_cases(tape: &mut Tape, cases: &mut Vec<Value>) {
     let mut s = proto::SessionState::decode(&p.alice.to_bytes()[..]).expect("decodes");
     let key = s.receiving.as_ref().expect("receiving").ratchet_key.clone();
     let ratchet_key = hex(&key);
-    let counters: Vec<u32> = (0..MAX_SKIPPED_KEYS as u32).map(|i| u32::MAX - 2 - i).collect();
+    let counters: Vec<u32> = (0..MAX_SKIPPED_KEYS as u32)
+        .map(|i| u32::MAX - 2 - i)
+        .collect();
     let mut seeds = vec![0u8; 32 * counters.len()];
     tape.fill_bytes(&mut seeds);
     s.skipped_runs = vec![proto::session_state::SkippedRun {
@@ -424,8 +438,14 @@ fn limit_cases(tape: &mut Tape, cases: &mut Vec<Value>) {
 
     // Ciphertext length in an envelope: 16 + MAX_PLAINTEXT_LEN accepted, one more refused.
     for (len, name) in [
-        (MAX_PLAINTEXT_LEN + 17, "envelope: ciphertext of MAX_PLAINTEXT_LEN + 17 bytes is refused"),
-        (MAX_PLAINTEXT_LEN + 16, "envelope: ciphertext of MAX_PLAINTEXT_LEN + 16 bytes is accepted"),
+        (
+            MAX_PLAINTEXT_LEN + 17,
+            "envelope: ciphertext of MAX_PLAINTEXT_LEN + 17 bytes is refused",
+        ),
+        (
+            MAX_PLAINTEXT_LEN + 16,
+            "envelope: ciphertext of MAX_PLAINTEXT_LEN + 16 bytes is accepted",
+        ),
         (15, "envelope: ciphertext of 15 bytes is refused"),
         (16, "envelope: ciphertext of 16 bytes is accepted"),
     ] {
