@@ -15,7 +15,7 @@ use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::header::{self, Header};
 use crate::ratchet::skipped::MAX_SKIPPED_KEYS;
 use crate::session::{MAX_CONTEXT_LEN, MAX_STATE_LEN, Session};
-use crate::wire::{Envelope, MAX_ENVELOPE_LEN, MAX_PLAINTEXT_LEN};
+use crate::wire::{Envelope, MAX_PLAINTEXT_LEN};
 
 /// Seed of the generator's ChaCha20Rng for this file.
 const SEED: u64 = 12;
@@ -462,7 +462,6 @@ fn limit_cases(tape: &mut Tape, cases: &mut Vec<Value>) {
             },
         }));
     }
-    assert!(MAX_ENVELOPE_LEN > MAX_PLAINTEXT_LEN + 16 + 64);
 
     // Low-order keys: DH with them is all zero (non-contributory), so decoding refuses them.
     for u in [
