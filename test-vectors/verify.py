@@ -654,6 +654,8 @@ class Session:
     @classmethod
     def respond(cls, identity, spk, opk, fields, message, context):
         """spk = (id, secret); opk = (id, secret) or None."""
+        if len(context) > MAX_CONTEXT_LEN:  # checked first (4.2)
+            raise Reject("ContextTooLarge")
         if fields["signed_prekey_id"] != spk[0] or fields["one_time_prekey_id"] != (
             opk[0] if opk else None
         ):
@@ -678,6 +680,8 @@ class Session:
 
     def encrypt(self, plaintext, draws):
         """`draws` yields the recorded random values in order. Returns (envelope, details)."""
+        if len(plaintext) > MAX_PLAINTEXT_LEN:
+            raise Reject("Encrypt(PlaintextTooLarge)")
         info = {"ratchet_secret": None, "ratchet_public": None, "dh_output": None}
         root, sending = self.root, self.sending
         ratchet_secret = self.ratchet_secret
@@ -690,6 +694,8 @@ class Session:
             root, ck = kdf_rk(self.root, dh)
             sending = [ck, 0]
         ck, n = sending
+        if n + 1 >= 2**32 - 1:  # counters never reach 2^32 - 1 (5.6)
+            raise Reject("Encrypt(ChainExhausted)")
         seed, next_ck = kdf_ck(ck)
         salt = next(draws)
         key, nonce = message_key(seed, salt)
@@ -1302,6 +1308,80 @@ def check_session_state(c, w):
             expect(f"{w}.next[{i}].envelope", envelope, op["envelope"])
 
 
+def repeated(c, key):
+    """`key` as hex, or `key_length` copies of `key_byte`."""
+    if key in c:
+        return b(c, key)
+    return b(c, key + "_byte") * c[key + "_length"]
+
+
+def outcome(f):
+    try:
+        return "ok", f()
+    except Reject as e:
+        return "error", str(e)
+
+
+def check_bounds(c, w):
+    op = c["operation"]
+    if op == "decrypt":
+        s = Session.from_bytes(b(c, "state"))
+        for i, step in enumerate(c["steps"]):
+            before = s.to_bytes()
+            kind, got = outcome(lambda: s.decrypt(b(step, "envelope"))["plaintext"])
+            if kind == "ok":
+                expect(f"{w}.steps[{i}].plaintext", got, step.get("plaintext"))
+            else:
+                expect(f"{w}.steps[{i}].error", got, step.get("error"))
+                expect(f"{w}.steps[{i}] leaves the state unchanged", s.to_bytes(), h(before))
+        expect(f"{w}.skipped_after", len(s.skipped), c["skipped_after"])
+    elif op == "encrypt":
+        s = Session.from_bytes(b(c, "state"))
+        for i, step in enumerate(c["steps"]):
+            draws = iter([x for x in (b(step, "ratchet_secret"), b(step, "salt")) if x])
+            kind, got = outcome(lambda: s.encrypt(repeated(step, "plaintext"), draws)[0])
+            if kind == "error":
+                expect(f"{w}.steps[{i}].error", got, step.get("error"))
+            elif "envelope" in step:
+                expect(f"{w}.steps[{i}].envelope", got, step["envelope"])
+            else:
+                expect(f"{w}.steps[{i}].envelope_length", len(got), step["envelope_length"])
+                expect(f"{w}.steps[{i}].envelope_sha256", hashlib.sha256(got).digest(),
+                       step["envelope_sha256"])
+    elif op == "respond":
+        spk = b(c, "signed_prekey")
+        fields, m = decode_envelope(b(c, "envelope"))
+        kind, got = outcome(lambda: Session.respond(
+            Identity(b(c, "identity_seed")), (int.from_bytes(spk[:4], "big"), spk[4:36]), None,
+            fields, m, repeated(c, "context"))[1]["plaintext"])
+        expect(f"{w}.{'plaintext' if kind == 'ok' else 'error'}", got,
+               c.get("plaintext" if kind == "ok" else "error"))
+    elif op == "session_state":
+        kind, got = outcome(lambda: len(Session.from_bytes(repeated(c, "input")).skipped))
+        expect(f"{w}.{'skipped' if kind == 'ok' else 'error'}", got,
+               c.get("skipped" if kind == "ok" else "error"))
+    elif op == "envelope":
+        f = c["envelope_fields"]
+        m = {"ratchet_key": b(f, "ratchet_key"), "previous_counter": f["previous_counter"],
+             "counter": f["counter"], "salt": b(f, "salt"), "ciphertext": repeated(f, "ciphertext")}
+        data = encode_envelope(None, m)
+        expect(f"{w}.envelope_length", len(data), c["envelope_length"])
+        kind, got = outcome(lambda: decode_envelope(data))
+        if kind == "ok":
+            expect(f"{w}.accepted", True, c.get("accepted"))
+        else:
+            expect(f"{w}.error", got, c.get("error"))
+    elif op == "low_order_dh":
+        # The recorded all-zero output is what X25519 gives: x25519() refuses exactly that.
+        u = b(c, "public_key")
+        expect(f"{w}.dh_output", b(c, "dh_output"), h(bytes(32)))
+        expect(f"{w} X25519", outcome(lambda: x25519(b(c, "secret"), u)),
+               ("error", "Key(NonContributory)"))
+        expect(f"{w}.error", outcome(lambda: check_public_key(u)), ("error", c["error"]))
+    else:
+        raise AssertionError(f"unknown operation {op}")
+
+
 def attempt(c):
     data = (bytes.fromhex(c["input"]) if "input" in c
             else bytes.fromhex(c["input_byte"]) * c["input_length"]) if c["operation"] not in (
@@ -1426,7 +1506,7 @@ def check_safety_number(c, w):
 def main():
     checks = [("x3dh.json", check_x3dh), ("ratchet.json", check_ratchet),
               ("wire.json", check_wire), ("session-state.json", check_session_state),
-              ("invalid.json", check_invalid), ("media.json", check_media),
+              ("invalid.json", check_invalid), ("bounds.json", check_bounds), ("media.json", check_media),
               ("content.json", check_content),
               ("safety-numbers.json", check_safety_number)]
     for name, check in checks:

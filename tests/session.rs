@@ -363,3 +363,24 @@ fn awaiting_reply_is_true_until_the_first_reply_decrypts() {
     alice.decrypt(&reply).unwrap();
     assert!(!alice.awaiting_reply());
 }
+
+#[test]
+fn respond_checks_context_then_prekey_ids_then_keys() {
+    // SPEC 4.2: a one-time prekey supplied for a message that names none is a mismatch, and the
+    // context length is checked before the prekey ids.
+    let (_, _, bob, first) = setup(15, false);
+    let Envelope::PreKey(m) = &first else {
+        unreachable!()
+    };
+    assert_eq!(m.one_time_prekey_id(), None);
+    assert_eq!(
+        Session::respond(&bob.identity, &bob.spk, Some(&bob.opks[0]), m, b"ctx").err(),
+        Some(Error::Decrypt(DecryptError::SessionMismatch))
+    );
+    let long = vec![0; crosswire::MAX_CONTEXT_LEN + 1];
+    assert_eq!(
+        Session::respond(&bob.identity, &bob.spk, Some(&bob.opks[0]), m, &long).err(),
+        Some(Error::ContextTooLarge)
+    );
+    assert!(Session::respond(&bob.identity, &bob.spk, None, m, b"ctx").is_ok());
+}

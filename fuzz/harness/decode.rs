@@ -41,7 +41,10 @@ pub(crate) fn session_state_decode(data: &[u8]) {
         return;
     };
     let bytes = session.to_bytes();
-    assert_eq!(&bytes[..], data, "a non-canonical session state loaded");
+    // A version 2 state re-encodes to itself; a version 1 state (still loaded) to version 2.
+    if data.get(..2) != Some(&[0x08, 0x01][..]) {
+        assert_eq!(&bytes[..], data, "a non-canonical session state loaded");
+    }
     let again = Session::from_bytes(&bytes).expect("a re-encoded session state loads");
     assert_eq!(*again.to_bytes(), *bytes, "session state round trip");
 

@@ -7,7 +7,8 @@
 //! 5: a position in the skipped store decrypts and leaves it; in the current receiving chain a
 //! position decrypts unless it is behind the chain (used or skipped) or more than [`MAX_SKIP`]
 //! ahead; a message on the peer's next chain decrypts unless finishing the current chain up to
-//! its `PN` or reaching its counter would skip more than [`MAX_SKIP`]; anything else fails.
+//! its `PN` and reaching its counter would together skip more than [`MAX_SKIP`]; anything else
+//! fails.
 //! Skipped positions are stored oldest first, at most [`MAX_SKIPPED_KEYS`], the oldest evicted.
 //!
 //! Invariants checked on every step:
@@ -266,12 +267,11 @@ impl Receiver {
                     0 => 0,
                     _ => peer_chains[chain - 1].sent,
                 };
-                if let Some((_, next)) = current
-                    && previous_counter.saturating_sub(next) > MAX_SKIP
-                {
-                    return None;
-                }
-                (counter <= MAX_SKIP).then_some(Plan::NewChain { previous_counter })
+                // The keys left in the previous chain and the new chain's counter are bounded
+                // together (SPEC 5.7).
+                let left = current.map_or(0, |(_, next)| previous_counter.saturating_sub(next));
+                (u64::from(left) + u64::from(counter) <= u64::from(MAX_SKIP))
+                    .then_some(Plan::NewChain { previous_counter })
             }
         }
     }

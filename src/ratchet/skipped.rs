@@ -257,7 +257,11 @@ mod tests {
             s.remove(&key(2), i);
         }
         assert_eq!(s.order.len(), 2 * MAX_SKIPPED_KEYS - 10);
-        s.extend(&[run(3, 0..11)]);
+        s.extend(&[run(3, 0..10)]);
+        // Exactly 2 x MAX_SKIPPED_KEYS slots: a removal leaves them.
+        s.remove(&key(3), 10);
+        assert_eq!(s.order.len(), 2 * MAX_SKIPPED_KEYS);
+        s.extend(&[run(3, 10..11)]);
         // This removal finds more than 2 x MAX_SKIPPED_KEYS slots and compacts the queue to
         // the live entries, in their order.
         s.remove(&key(1), 9);

@@ -22,6 +22,7 @@
 //! The independent cross-check is `test-vectors/verify.py`, which recomputes every positive
 //! vector from its inputs without any of this code.
 
+mod bounds;
 mod content;
 mod external;
 mod invalid;
@@ -397,6 +398,16 @@ fn session_state_generator_matches_file() {
 #[test]
 fn session_state_file_checks() {
     state::check(&load("session-state"));
+}
+
+#[test]
+fn bounds_generator_matches_file() {
+    regenerate("bounds", bounds::generate());
+}
+
+#[test]
+fn bounds_file_checks() {
+    bounds::check(&load("bounds"));
 }
 
 #[test]
