@@ -11,33 +11,62 @@ pub(crate) const TAG_LEN: usize = 16;
 /// Length of a GCM nonce.
 pub(crate) const NONCE_LEN: usize = 12;
 
+/// The longest plaintext [`seal`] accepts: the largest attachment chunk, the longest input any
+/// caller has (a message's plaintext is far shorter). aes-gcm's own limit is 2^36 - 32 bytes.
+pub(crate) const MAX_SEAL_LEN: usize = crate::MAX_CHUNK_SIZE as usize;
+
+/// A seal was refused: the plaintext is longer than [`MAX_SEAL_LEN`] (or aes-gcm refused it).
+/// Callers bound their inputs below the limit, so this is unreachable in a correct build; it
+/// exists so that such a bug fails closed, with the caller's size error, instead of producing a
+/// ciphertext under a fixed tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SealTooLarge;
+
+impl From<SealTooLarge> for crate::EncryptError {
+    fn from(_: SealTooLarge) -> Self {
+        crate::EncryptError::PlaintextTooLarge
+    }
+}
+
+impl From<SealTooLarge> for crate::MediaError {
+    fn from(_: SealTooLarge) -> Self {
+        crate::MediaError::TooLarge
+    }
+}
+
 /// Encrypts `plaintext` and returns `ciphertext || tag`.
 pub(crate) fn seal(
     key: &[u8; 32],
     nonce: &[u8; NONCE_LEN],
     ad: &[u8],
     plaintext: &[u8],
-) -> Vec<u8> {
+) -> Result<Vec<u8>, SealTooLarge> {
+    if plaintext.len() > MAX_SEAL_LEN {
+        return Err(SealTooLarge);
+    }
     let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
     out.extend_from_slice(plaintext);
-    let tag = seal_in_place(key, nonce, ad, &mut out);
+    let tag = seal_in_place(key, nonce, ad, &mut out)?;
     out.extend_from_slice(&tag);
-    out
+    Ok(out)
 }
 
-/// Encrypts `buf` in place and returns the detached tag.
+/// Encrypts `buf` in place and returns the detached tag. On error `buf` is unchanged.
 pub(crate) fn seal_in_place(
     key: &[u8; 32],
     nonce: &[u8; NONCE_LEN],
     ad: &[u8],
     buf: &mut [u8],
-) -> [u8; TAG_LEN] {
-    let cipher = Aes256Gcm::new(key.into());
-    // aes-gcm only fails for inputs over 2^36 bytes; every caller bounds its input far below.
-    match cipher.encrypt_inout_detached(nonce.into(), ad, buf.into()) {
-        Ok(tag) => tag.into(),
-        Err(_) => [0; TAG_LEN],
+) -> Result<[u8; TAG_LEN], SealTooLarge> {
+    if buf.len() > MAX_SEAL_LEN {
+        return Err(SealTooLarge);
     }
+    let cipher = Aes256Gcm::new(key.into());
+    // aes-gcm checks the lengths before it touches `buf`.
+    cipher
+        .encrypt_inout_detached(nonce.into(), ad, buf.into())
+        .map(Into::into)
+        .map_err(|_| SealTooLarge)
 }
 
 /// Decrypts `ciphertext || tag`. `None` if the tag does not verify (or the input is shorter
@@ -82,7 +111,7 @@ mod tests {
     fn round_trip_and_tamper() {
         let key = [7u8; 32];
         let nonce = [9u8; 12];
-        let ct = seal(&key, &nonce, b"ad", b"hello");
+        let ct = seal(&key, &nonce, b"ad", b"hello").unwrap();
         assert_eq!(ct.len(), 5 + TAG_LEN);
         assert_eq!(
             open(&key, &nonce, b"ad", &ct).as_deref(),
@@ -97,12 +126,26 @@ mod tests {
         assert!(open(&key, &nonce, b"ad", &ct[..TAG_LEN - 1]).is_none());
     }
 
+    /// Issue 9 item 7b: an input over the limit is refused with an error and left untouched,
+    /// never sealed under a fixed (zero) tag.
+    #[test]
+    fn oversized_seal_fails_closed() {
+        let key = [3u8; 32];
+        let nonce = [4u8; 12];
+        let mut buf = vec![0x5a; MAX_SEAL_LEN + 1];
+        assert_eq!(seal_in_place(&key, &nonce, b"", &mut buf), Err(SealTooLarge));
+        assert!(buf.iter().all(|&b| b == 0x5a));
+        assert_eq!(seal(&key, &nonce, b"", &buf), Err(SealTooLarge));
+        let mut at_limit = vec![0u8; MAX_SEAL_LEN];
+        assert!(seal_in_place(&key, &nonce, b"", &mut at_limit).is_ok());
+    }
+
     #[test]
     fn failed_open_leaves_buffer_unchanged() {
         let key = [1u8; 32];
         let nonce = [2u8; 12];
         let mut buf = *b"secret message!!";
-        let tag = seal_in_place(&key, &nonce, b"", &mut buf);
+        let tag = seal_in_place(&key, &nonce, b"", &mut buf).unwrap();
         let ciphertext = buf;
         let mut bad_tag = tag;
         bad_tag[0] ^= 0x80;

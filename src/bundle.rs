@@ -74,7 +74,7 @@ impl PreKeyBundle {
         }
         let b = decode_exact::<proto::PreKeyBundle>(bytes).ok_or(BundleError::Malformed)?;
         if b.version != BUNDLE_VERSION {
-            return Err(BundleError::Malformed);
+            return Err(BundleError::UnsupportedVersion);
         }
         let key = |e: KeyError| BundleError::InvalidKey(e);
         let identity_key = IdentityKey::from_slice(&b.identity_key).map_err(key)?;

@@ -42,7 +42,8 @@ pub enum KeyError {
     /// Not the canonical encoding of a point (X25519 u >= p or bit 255 set; Ed25519 does not
     /// decompress).
     NonCanonical,
-    /// A low-order point: Diffie-Hellman with it would not depend on our secret.
+    /// A low-order point: Diffie-Hellman with it would not depend on our secret. For an identity
+    /// key also a point with a small-order component (outside the prime-order subgroup).
     LowOrder,
     /// A Diffie-Hellman output was all zero (non-contributory).
     NonContributory,
@@ -52,9 +53,10 @@ pub enum KeyError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BundleError {
-    /// Not a well-formed bundle encoding (bad protobuf, wrong lengths, unknown version, extra
-    /// bytes, oversized).
+    /// Not a well-formed bundle encoding (bad protobuf, wrong lengths, extra bytes, oversized).
     Malformed,
+    /// The `version` field is not one this library speaks (as for envelopes and states).
+    UnsupportedVersion,
     /// A key in the bundle is invalid or low-order.
     InvalidKey(KeyError),
     /// The signed prekey's signature does not verify under the identity key.
@@ -253,6 +255,7 @@ impl fmt::Display for BundleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BundleError::Malformed => f.write_str("malformed encoding"),
+            BundleError::UnsupportedVersion => f.write_str("unsupported version"),
             BundleError::InvalidKey(e) => write!(f, "bad key: {e}"),
             BundleError::BadSignature => f.write_str("signed prekey signature does not verify"),
         }
@@ -333,6 +336,146 @@ impl fmt::Display for MediaError {
     }
 }
 
+// Stable error codes (SPEC.md section 1.1): one per leaf of the error tree, dotted snake case.
+// Test vectors name errors by these codes, so that an implementation in another language never
+// has to reproduce Rust's Debug output. A code, once published, never changes meaning.
+
+impl Error {
+    /// The stable code of this error (SPEC.md section 1.1), e.g. `wire.key.low_order`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Key(e) => e.code(),
+            Error::Bundle(e) => e.code(),
+            Error::Wire(e) => e.code(),
+            Error::Decrypt(e) => e.code(),
+            Error::Encrypt(e) => e.code(),
+            Error::State(e) => e.code(),
+            Error::ContextTooLarge => "context.too_large",
+            Error::Content(e) => e.code(),
+            Error::Media(e) => e.code(),
+        }
+    }
+}
+
+impl KeyError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyError::InvalidLength => "key.invalid_length",
+            KeyError::NonCanonical => "key.non_canonical",
+            KeyError::LowOrder => "key.low_order",
+            KeyError::NonContributory => "key.non_contributory",
+        }
+    }
+}
+
+impl BundleError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            BundleError::Malformed => "bundle.malformed",
+            BundleError::UnsupportedVersion => "bundle.unsupported_version",
+            BundleError::InvalidKey(KeyError::InvalidLength) => "bundle.key.invalid_length",
+            BundleError::InvalidKey(KeyError::NonCanonical) => "bundle.key.non_canonical",
+            BundleError::InvalidKey(KeyError::LowOrder) => "bundle.key.low_order",
+            BundleError::InvalidKey(KeyError::NonContributory) => "bundle.key.non_contributory",
+            BundleError::BadSignature => "bundle.bad_signature",
+        }
+    }
+}
+
+impl WireError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            WireError::TooLarge => "wire.too_large",
+            WireError::UnsupportedVersion => "wire.unsupported_version",
+            WireError::Malformed => "wire.malformed",
+            WireError::InvalidKey(KeyError::InvalidLength) => "wire.key.invalid_length",
+            WireError::InvalidKey(KeyError::NonCanonical) => "wire.key.non_canonical",
+            WireError::InvalidKey(KeyError::LowOrder) => "wire.key.low_order",
+            WireError::InvalidKey(KeyError::NonContributory) => "wire.key.non_contributory",
+        }
+    }
+}
+
+impl DecryptError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecryptError::AuthenticationFailed => "decrypt.authentication_failed",
+            DecryptError::DuplicateOrExpired => "decrypt.duplicate_or_expired",
+            DecryptError::TooFarAhead => "decrypt.too_far_ahead",
+            DecryptError::SessionMismatch => "decrypt.session_mismatch",
+            DecryptError::UnexpectedMessageType => "decrypt.unexpected_message_type",
+        }
+    }
+}
+
+impl EncryptError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            EncryptError::PlaintextTooLarge => "encrypt.plaintext_too_large",
+            EncryptError::ChainExhausted => "encrypt.chain_exhausted",
+        }
+    }
+}
+
+impl StateError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StateError::UnsupportedVersion => "state.unsupported_version",
+            StateError::Malformed => "state.malformed",
+        }
+    }
+}
+
+impl ContentError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ContentError::TooLarge => "content.too_large",
+            ContentError::BadPadding => "content.bad_padding",
+            ContentError::Malformed => "content.malformed",
+            ContentError::InvalidMessageId => "content.invalid_message_id",
+            ContentError::TextTooLong => "content.text_too_long",
+            ContentError::InvalidEmoji => "content.invalid_emoji",
+            ContentError::InvalidReceipt => "content.invalid_receipt",
+            ContentError::Unsupported => "content.unsupported",
+            ContentError::Attachment(MediaError::InvalidChunkSize) => "content.attachment.invalid_chunk_size",
+            ContentError::Attachment(MediaError::TooLarge) => "content.attachment.too_large",
+            ContentError::Attachment(MediaError::InvalidPointer) => "content.attachment.invalid_pointer",
+            ContentError::Attachment(MediaError::FieldTooLong) => "content.attachment.field_too_long",
+            ContentError::Attachment(MediaError::Truncated) => "content.attachment.truncated",
+            ContentError::Attachment(MediaError::TrailingData) => "content.attachment.trailing_data",
+            ContentError::Attachment(MediaError::AuthenticationFailed) => "content.attachment.authentication_failed",
+            ContentError::Attachment(MediaError::DigestMismatch) => "content.attachment.digest_mismatch",
+            ContentError::Attachment(MediaError::ChunkOutOfRange) => "content.attachment.chunk_out_of_range",
+            ContentError::Attachment(MediaError::InvalidChunkLength) => "content.attachment.invalid_chunk_length",
+        }
+    }
+}
+
+impl MediaError {
+    /// The stable code of this error (SPEC.md section 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            MediaError::InvalidChunkSize => "media.invalid_chunk_size",
+            MediaError::TooLarge => "media.too_large",
+            MediaError::InvalidPointer => "media.invalid_pointer",
+            MediaError::FieldTooLong => "media.field_too_long",
+            MediaError::Truncated => "media.truncated",
+            MediaError::TrailingData => "media.trailing_data",
+            MediaError::AuthenticationFailed => "media.authentication_failed",
+            MediaError::DigestMismatch => "media.digest_mismatch",
+            MediaError::ChunkOutOfRange => "media.chunk_out_of_range",
+            MediaError::InvalidChunkLength => "media.invalid_chunk_length",
+        }
+    }
+}
+
 impl std::error::Error for Error {}
 impl std::error::Error for KeyError {}
 impl std::error::Error for BundleError {}
@@ -342,3 +485,255 @@ impl std::error::Error for EncryptError {}
 impl std::error::Error for StateError {}
 impl std::error::Error for ContentError {}
 impl std::error::Error for MediaError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeSet, HashSet};
+
+    /// Every leaf of the error tree.
+    fn all() -> Vec<Error> {
+        vec![
+            Error::Key(KeyError::InvalidLength),
+            Error::Key(KeyError::NonCanonical),
+            Error::Key(KeyError::LowOrder),
+            Error::Key(KeyError::NonContributory),
+            Error::Bundle(BundleError::Malformed),
+            Error::Bundle(BundleError::UnsupportedVersion),
+            Error::Bundle(BundleError::InvalidKey(KeyError::InvalidLength)),
+            Error::Bundle(BundleError::InvalidKey(KeyError::NonCanonical)),
+            Error::Bundle(BundleError::InvalidKey(KeyError::LowOrder)),
+            Error::Bundle(BundleError::InvalidKey(KeyError::NonContributory)),
+            Error::Bundle(BundleError::BadSignature),
+            Error::Wire(WireError::TooLarge),
+            Error::Wire(WireError::UnsupportedVersion),
+            Error::Wire(WireError::Malformed),
+            Error::Wire(WireError::InvalidKey(KeyError::InvalidLength)),
+            Error::Wire(WireError::InvalidKey(KeyError::NonCanonical)),
+            Error::Wire(WireError::InvalidKey(KeyError::LowOrder)),
+            Error::Wire(WireError::InvalidKey(KeyError::NonContributory)),
+            Error::Decrypt(DecryptError::AuthenticationFailed),
+            Error::Decrypt(DecryptError::DuplicateOrExpired),
+            Error::Decrypt(DecryptError::TooFarAhead),
+            Error::Decrypt(DecryptError::SessionMismatch),
+            Error::Decrypt(DecryptError::UnexpectedMessageType),
+            Error::Encrypt(EncryptError::PlaintextTooLarge),
+            Error::Encrypt(EncryptError::ChainExhausted),
+            Error::State(StateError::UnsupportedVersion),
+            Error::State(StateError::Malformed),
+            Error::ContextTooLarge,
+            Error::Content(ContentError::TooLarge),
+            Error::Content(ContentError::BadPadding),
+            Error::Content(ContentError::Malformed),
+            Error::Content(ContentError::InvalidMessageId),
+            Error::Content(ContentError::TextTooLong),
+            Error::Content(ContentError::InvalidEmoji),
+            Error::Content(ContentError::InvalidReceipt),
+            Error::Content(ContentError::Unsupported),
+            Error::Content(ContentError::Attachment(MediaError::InvalidChunkSize)),
+            Error::Content(ContentError::Attachment(MediaError::TooLarge)),
+            Error::Content(ContentError::Attachment(MediaError::InvalidPointer)),
+            Error::Content(ContentError::Attachment(MediaError::FieldTooLong)),
+            Error::Content(ContentError::Attachment(MediaError::Truncated)),
+            Error::Content(ContentError::Attachment(MediaError::TrailingData)),
+            Error::Content(ContentError::Attachment(MediaError::AuthenticationFailed)),
+            Error::Content(ContentError::Attachment(MediaError::DigestMismatch)),
+            Error::Content(ContentError::Attachment(MediaError::ChunkOutOfRange)),
+            Error::Content(ContentError::Attachment(MediaError::InvalidChunkLength)),
+            Error::Media(MediaError::InvalidChunkSize),
+            Error::Media(MediaError::TooLarge),
+            Error::Media(MediaError::InvalidPointer),
+            Error::Media(MediaError::FieldTooLong),
+            Error::Media(MediaError::Truncated),
+            Error::Media(MediaError::TrailingData),
+            Error::Media(MediaError::AuthenticationFailed),
+            Error::Media(MediaError::DigestMismatch),
+            Error::Media(MediaError::ChunkOutOfRange),
+            Error::Media(MediaError::InvalidChunkLength),
+        ]
+    }
+
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_error(e: &Error) -> usize {
+        match e {
+            Error::Key(_) => 0,
+            Error::Bundle(_) => 1,
+            Error::Wire(_) => 2,
+            Error::Decrypt(_) => 3,
+            Error::Encrypt(_) => 4,
+            Error::State(_) => 5,
+            Error::ContextTooLarge => 6,
+            Error::Content(_) => 7,
+            Error::Media(_) => 8,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_keyerror(e: &KeyError) -> usize {
+        match e {
+            KeyError::InvalidLength => 0,
+            KeyError::NonCanonical => 1,
+            KeyError::LowOrder => 2,
+            KeyError::NonContributory => 3,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_bundleerror(e: &BundleError) -> usize {
+        match e {
+            BundleError::Malformed => 0,
+            BundleError::InvalidKey(_) => 1,
+            BundleError::BadSignature => 2,
+            BundleError::UnsupportedVersion => 3,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_wireerror(e: &WireError) -> usize {
+        match e {
+            WireError::TooLarge => 0,
+            WireError::UnsupportedVersion => 1,
+            WireError::Malformed => 2,
+            WireError::InvalidKey(_) => 3,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_decrypterror(e: &DecryptError) -> usize {
+        match e {
+            DecryptError::AuthenticationFailed => 0,
+            DecryptError::DuplicateOrExpired => 1,
+            DecryptError::TooFarAhead => 2,
+            DecryptError::SessionMismatch => 3,
+            DecryptError::UnexpectedMessageType => 4,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_encrypterror(e: &EncryptError) -> usize {
+        match e {
+            EncryptError::PlaintextTooLarge => 0,
+            EncryptError::ChainExhausted => 1,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_stateerror(e: &StateError) -> usize {
+        match e {
+            StateError::UnsupportedVersion => 0,
+            StateError::Malformed => 1,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_contenterror(e: &ContentError) -> usize {
+        match e {
+            ContentError::TooLarge => 0,
+            ContentError::BadPadding => 1,
+            ContentError::Malformed => 2,
+            ContentError::InvalidMessageId => 3,
+            ContentError::TextTooLong => 4,
+            ContentError::InvalidEmoji => 5,
+            ContentError::InvalidReceipt => 6,
+            ContentError::Unsupported => 7,
+            ContentError::Attachment(_) => 8,
+        }
+    }
+    /// Position of each variant: a new variant fails to compile here until it is listed.
+    fn index_mediaerror(e: &MediaError) -> usize {
+        match e {
+            MediaError::InvalidChunkSize => 0,
+            MediaError::TooLarge => 1,
+            MediaError::InvalidPointer => 2,
+            MediaError::FieldTooLong => 3,
+            MediaError::Truncated => 4,
+            MediaError::TrailingData => 5,
+            MediaError::AuthenticationFailed => 6,
+            MediaError::DigestMismatch => 7,
+            MediaError::ChunkOutOfRange => 8,
+            MediaError::InvalidChunkLength => 9,
+        }
+    }
+
+    /// Issue 9, SPEC gap 4: every leaf error has its own code, of the documented shape, and
+    /// `all()` really is every leaf (each variant of each enum occurs in it).
+    #[test]
+    fn codes_are_unique_and_complete() {
+        let all = all();
+        let codes: Vec<&str> = all.iter().map(Error::code).collect();
+        let unique: HashSet<&str> = codes.iter().copied().collect();
+        assert_eq!(unique.len(), codes.len(), "duplicate codes: {codes:?}");
+        for c in &codes {
+            let ok = c.split('.').count() >= 2
+                && c.split('.').all(|part| {
+                    !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                });
+            assert!(ok, "malformed code {c}");
+        }
+        let mut seen: BTreeSet<(&str, usize)> = BTreeSet::new();
+        for e in &all {
+            seen.insert(("Error", index_error(e)));
+            match e {
+                Error::Key(k) => {
+                    seen.insert(("KeyError", index_keyerror(k)));
+                }
+                Error::Bundle(b) => {
+                    seen.insert(("BundleError", index_bundleerror(b)));
+                    if let BundleError::InvalidKey(k) = b {
+                        seen.insert(("KeyError", index_keyerror(k)));
+                    }
+                }
+                Error::Wire(w) => {
+                    seen.insert(("WireError", index_wireerror(w)));
+                }
+                Error::Decrypt(d) => {
+                    seen.insert(("DecryptError", index_decrypterror(d)));
+                }
+                Error::Encrypt(x) => {
+                    seen.insert(("EncryptError", index_encrypterror(x)));
+                }
+                Error::State(x) => {
+                    seen.insert(("StateError", index_stateerror(x)));
+                }
+                Error::ContextTooLarge => {}
+                Error::Content(c) => {
+                    seen.insert(("ContentError", index_contenterror(c)));
+                }
+                Error::Media(m) => {
+                    seen.insert(("MediaError", index_mediaerror(m)));
+                }
+            }
+        }
+        let counts = [
+            ("Error", 9),
+            ("KeyError", 4),
+            ("BundleError", 4),
+            ("WireError", 4),
+            ("DecryptError", 5),
+            ("EncryptError", 2),
+            ("StateError", 2),
+            ("ContentError", 9),
+            ("MediaError", 10),
+        ];
+        for (name, n) in counts {
+            for i in 0..n {
+                assert!(seen.contains(&(name, i)), "{name} variant {i} has no entry in all()");
+            }
+        }
+        // Sub-enum codes are the top-level ones: a caller holding a `WireError` logs the same
+        // code as one holding the `Error` it came in.
+        assert_eq!(KeyError::LowOrder.code(), Error::Key(KeyError::LowOrder).code());
+        assert_eq!(
+            MediaError::Truncated.code(),
+            Error::Media(MediaError::Truncated).code()
+        );
+    }
+
+    /// SPEC.md's table lists exactly these codes.
+    #[test]
+    fn spec_table_lists_every_code() {
+        let spec = include_str!("../SPEC.md");
+        let start = spec.find("<!-- error-codes:start -->").expect("table start");
+        let end = spec.find("<!-- error-codes:end -->").expect("table end");
+        let table: BTreeSet<&str> = spec[start..end]
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let codes: BTreeSet<&str> = all().iter().map(Error::code).collect();
+        assert_eq!(table, codes);
+    }
+}

@@ -4,10 +4,9 @@
 //! versioned so that no output of one step can be confused with another's.
 
 use hkdf::Hkdf;
-#[cfg(test)]
-use hmac::Mac;
-use hmac::{Hmac, KeyInit};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use zeroize::{Zeroize, Zeroizing};
 
 /// HKDF `info` for the X3DH shared secret SK.
 pub(crate) const LABEL_X3DH: &[u8] = b"crosswire/v1/x3dh";
@@ -23,17 +22,51 @@ pub(crate) const LABEL_ATTACHMENT: &[u8] = b"crosswire/v1/attachment";
 /// HKDF `info` for an attachment's key commitment (the first 32 bytes of its ciphertext).
 pub(crate) const LABEL_ATTACHMENT_COMMITMENT: &[u8] = b"crosswire/v1/attachment-commitment";
 
+/// The longest output HKDF-SHA256 defines: 255 blocks of 32 bytes (RFC 5869 section 2.3).
+const MAX_HKDF_LEN: usize = 255 * 32;
+
 /// HKDF-SHA256 extract-then-expand into `out`.
 ///
-/// `out` is never longer than 255 * 32 bytes at any call site (the longest is 64), so the
-/// expand step cannot fail; the fallback zero-fill is unreachable and only avoids a panic path.
-pub(crate) fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) {
-    debug_assert!(out.len() <= 255 * 32);
-    if Hkdf::<Sha256>::new(Some(salt), ikm)
-        .expand(info, out)
-        .is_err()
-    {
-        out.fill(0);
+/// The output length is a compile-time constant checked against RFC 5869's limit, and the expand
+/// step below has no failure path, so there is nothing to fall back on: no length is ever
+/// answered with a fixed key.
+pub(crate) fn hkdf_sha256<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8; N]) {
+    const { assert!(N <= MAX_HKDF_LEN, "HKDF-SHA256 output longer than 255 * 32 bytes") };
+    hkdf_into(salt, ikm, info, out);
+}
+
+/// HKDF-SHA256 into a buffer whose length is known only at run time: `None`, and nothing
+/// derived, when it is longer than RFC 5869 allows. Only the Wycheproof tests need this form.
+#[cfg(test)]
+pub(crate) fn hkdf_sha256_vec(salt: &[u8], ikm: &[u8], info: &[u8], len: usize) -> Option<Vec<u8>> {
+    if len > MAX_HKDF_LEN {
+        return None;
+    }
+    let mut out = vec![0u8; len];
+    hkdf_into(salt, ikm, info, &mut out);
+    Some(out)
+}
+
+/// RFC 5869 extract, then expand written out over [`keyed_hmac`]: T(i) = HMAC(PRK, T(i-1) ||
+/// info || i). Callers guarantee `out.len() <= MAX_HKDF_LEN`, so the 255 counters suffice.
+fn hkdf_into(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) {
+    let (mut prk_out, _) = Hkdf::<Sha256>::extract(Some(salt), ikm);
+    let mut prk = Zeroizing::new([0u8; 32]);
+    prk.copy_from_slice(&prk_out);
+    prk_out.as_mut_slice().zeroize();
+    let keyed = keyed_hmac(&prk);
+    let mut block = Zeroizing::new([0u8; 32]);
+    for (chunk, counter) in out.chunks_mut(32).zip(1..=255u8) {
+        let mut mac = keyed.clone();
+        if counter > 1 {
+            mac.update(&block[..]);
+        }
+        mac.update(info);
+        mac.update(&[counter]);
+        let mut t = mac.finalize().into_bytes();
+        block.copy_from_slice(&t);
+        t.as_mut_slice().zeroize();
+        chunk.copy_from_slice(&block[..chunk.len()]);
     }
 }
 
@@ -48,16 +81,11 @@ pub(crate) fn hmac_sha256(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
 /// An HMAC-SHA256 instance keyed with `key`; cloning it reuses the padded-key work, which is
 /// what lets a chain step compute both of its outputs for the price of one key setup.
 pub(crate) fn keyed_hmac(key: &[u8; 32]) -> Hmac<Sha256> {
-    // Any key length is valid for HMAC, so this cannot fail.
-    match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => unreachable_hmac(),
-    }
-}
-
-#[cold]
-fn unreachable_hmac() -> Hmac<Sha256> {
-    <Hmac<Sha256> as KeyInit>::new(&Default::default())
+    // HMAC zero-pads a key shorter than the 64-byte block (RFC 2104), so keying with the padded
+    // block is the same MAC, through the constructor that takes a whole block and cannot fail.
+    let mut padded = Zeroizing::new([0u8; 64]);
+    padded[..32].copy_from_slice(key);
+    <Hmac<Sha256> as KeyInit>::new(&(*padded).into())
 }
 
 #[cfg(test)]
@@ -76,6 +104,23 @@ mod tests {
             hex::encode(okm),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
         );
+    }
+
+    /// RFC 5869 A.1 again through the run-time-length form, at every length up to the limit's
+    /// neighbourhood: each output is a prefix of the longest, and one byte past RFC 5869's limit
+    /// derives nothing (issue 9 item 7b: the old wrapper answered it with zeros).
+    #[test]
+    fn runtime_length_prefixes_and_limit() {
+        let (ikm, salt, info) = ([0x0b; 22], [1u8; 13], [2u8; 10]);
+        let longest = hkdf_sha256_vec(&salt, &ikm, &info, MAX_HKDF_LEN).unwrap();
+        let mut fixed = [0u8; 42];
+        hkdf_sha256(&salt, &ikm, &info, &mut fixed);
+        assert_eq!(&longest[..42], &fixed[..]);
+        for len in [0, 1, 31, 32, 33, 64, 65, 8159] {
+            let out = hkdf_sha256_vec(&salt, &ikm, &info, len).unwrap();
+            assert_eq!(out, longest[..len], "length {len}");
+        }
+        assert_eq!(hkdf_sha256_vec(&salt, &ikm, &info, MAX_HKDF_LEN + 1), None);
     }
 
     /// RFC 4231 test case 2 checks the HMAC wrapper against an independent source.

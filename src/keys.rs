@@ -177,15 +177,18 @@ pub struct IdentityKey {
 }
 
 impl IdentityKey {
-    /// Parses and validates an Ed25519 public key: it must decompress, be canonical, and not be
-    /// of small order.
+    /// Parses and validates an Ed25519 public key: it must decompress, be canonical, and lie in
+    /// the prime-order subgroup (neither of small order nor with a small-order component).
     pub fn from_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self, KeyError> {
         let verifying = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::NonCanonical)?;
         // Decompression accepts y >= p and a sign bit on x = 0; re-encoding would expose both.
         if !is_canonical_edwards(bytes) {
             return Err(KeyError::NonCanonical);
         }
-        if verifying.is_weak() {
+        // A small-order component is invisible to X25519 (clamping multiplies it away), so A and
+        // A + T for each of the 8 torsion points T would be eight identity keys with one DH.
+        // Only A itself, in the prime-order subgroup, is an identity.
+        if verifying.is_weak() || !verifying.to_edwards().is_torsion_free() {
             return Err(KeyError::LowOrder);
         }
         let x25519 = PublicKey::from_bytes(&verifying.to_montgomery().to_bytes())?;
@@ -580,6 +583,52 @@ mod tests {
         y_p1[0] = 0xee;
         y_p1[31] = 0x7f;
         assert!(IdentityKey::from_bytes(&y_p1).is_err());
+    }
+
+    /// The eight points of the torsion subgroup, as multiples of a point of order 8 (the
+    /// encoding is the one RFC 8032 implementations list first among the order-8 points).
+    fn torsion_points() -> Vec<curve25519_dalek::EdwardsPoint> {
+        use curve25519_dalek::edwards::CompressedEdwardsY;
+        use curve25519_dalek::{Scalar, traits::IsIdentity};
+        let bytes: [u8; 32] =
+            hex::decode("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let t = CompressedEdwardsY(bytes).decompress().unwrap();
+        assert!(!(Scalar::from(4u8) * t).is_identity(), "order 8, not 4");
+        assert!((Scalar::from(8u8) * t).is_identity());
+        (0u8..8).map(|k| Scalar::from(k) * t).collect()
+    }
+
+    /// Issue 9 item 7c: an identity key plus any non-zero torsion point has the same X25519 DH
+    /// as the key itself (so the seven variants were seven more identities for one secret); only
+    /// the key in the prime-order subgroup is accepted.
+    #[test]
+    fn identity_key_rejects_torsioned_variants() {
+        let mut rng = rng();
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let a = alice.public().verifying.to_edwards();
+        let expected = bob.diffie_hellman(alice.public().x25519()).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for (k, t) in torsion_points().into_iter().enumerate() {
+            let bytes = (a + t).compress().to_bytes();
+            assert!(seen.insert(bytes), "distinct encodings");
+            // The DH a variant would give, computed directly on its Montgomery form.
+            let u = (a + t).to_montgomery().to_bytes();
+            let dh = x25519_dalek::x25519(*bob.x25519_secret_bytes(), u);
+            assert_eq!(&dh, expected.as_bytes(), "variant {k} has the same DH");
+            if k == 0 {
+                assert!(IdentityKey::from_bytes(&bytes).is_ok());
+            } else {
+                assert_eq!(
+                    IdentityKey::from_bytes(&bytes),
+                    Err(KeyError::LowOrder),
+                    "variant {k}"
+                );
+            }
+        }
     }
 
     #[test]

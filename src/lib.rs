@@ -38,10 +38,12 @@ pub use media::{
     MAX_THUMBNAIL_LEN, MIN_CHUNK_SIZE, SealedAttachment, decrypt_attachment,
     decrypt_attachment_in_place, encrypt_attachment, encrypt_attachment_in_place,
 };
+pub use ratchet::MAX_SKIP;
 pub use ratchet::skipped::MAX_SKIPPED_KEYS;
-pub use ratchet::{MAX_PLAINTEXT_LEN, MAX_SKIP};
 pub use session::{MAX_CONTEXT_LEN, MAX_STATE_LEN, Session};
-pub use wire::{Envelope, MAX_ENVELOPE_LEN, PROTOCOL_VERSION, PreKeyMessage, RatchetMessage};
+pub use wire::{
+    Envelope, MAX_ENVELOPE_LEN, MAX_PLAINTEXT_LEN, PROTOCOL_VERSION, PreKeyMessage, RatchetMessage,
+};
 
 /// Re-exported so applications name the same `CryptoRng` trait crosswire's functions take.
 pub use rand_core;

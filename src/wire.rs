@@ -12,12 +12,16 @@ use crate::aead::TAG_LEN;
 use crate::error::WireError;
 use crate::keys::{IdentityKey, OneTimePreKeyId, PUBLIC_KEY_LEN, PublicKey, SignedPreKeyId};
 use crate::proto;
-use crate::ratchet::MAX_PLAINTEXT_LEN;
-use crate::ratchet::header::PreKeyFields;
+use crate::ratchet::header::{Header, PreKeyFields};
 use crate::ratchet::message_key::SALT_LEN;
 
 /// The envelope version this library writes and reads.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Longest plaintext [`Session::encrypt`](crate::Session::encrypt) accepts (128 KiB). Media go
+/// in attachments, not messages. It bounds the ciphertext an envelope may carry, which is why
+/// it lives with the encoding and not in the ratchet.
+pub const MAX_PLAINTEXT_LEN: usize = 128 * 1024;
 
 /// Longest envelope [`Envelope::from_bytes`] accepts: the largest ciphertext plus 1 KiB, more
 /// than any header needs.
@@ -145,6 +149,33 @@ impl Envelope {
 }
 
 impl RatchetMessage {
+    /// A message from the ratchet's output.
+    pub(crate) fn new(header: Header, ciphertext: Vec<u8>) -> Self {
+        let Header {
+            ratchet_key,
+            previous_counter,
+            counter,
+            salt,
+        } = header;
+        RatchetMessage {
+            ratchet_key,
+            previous_counter,
+            counter,
+            salt,
+            ciphertext,
+        }
+    }
+
+    /// The header fields the ratchet authenticates and decrypts with.
+    pub(crate) fn header(&self) -> Header {
+        Header {
+            ratchet_key: self.ratchet_key,
+            previous_counter: self.previous_counter,
+            counter: self.counter,
+            salt: self.salt,
+        }
+    }
+
     fn from_proto(m: proto::RatchetMessage) -> Result<Self, WireError> {
         let ratchet_key = PublicKey::from_slice(&m.ratchet_key).map_err(WireError::InvalidKey)?;
         let salt: [u8; SALT_LEN] = m
@@ -279,15 +310,60 @@ fn put_message_key(out: &mut Vec<u8>, field: u8, len: usize) {
 /// prost skips unknown fields, lets a later field overwrite an earlier one, accepts fields in any
 /// order and truncates over-wide varints into `u32` fields, so a plain decode would accept many
 /// byte strings for one message. Re-encoding and comparing rejects all of them; the length test
-/// first makes the common rejections free. The copy is wiped because session states hold
-/// secrets.
+/// first makes the common rejections free.
 pub(crate) fn decode_exact<M: Message + Default>(bytes: &[u8]) -> Option<M> {
     let message = M::decode(bytes).ok()?;
     if message.encoded_len() != bytes.len() {
         return None;
     }
-    let canonical = zeroize::Zeroizing::new(message.encode_to_vec());
-    (canonical.as_slice() == bytes).then_some(message)
+    (message.encode_to_vec() == bytes).then_some(message)
+}
+
+/// [`decode_exact`] for messages holding secrets (session states): nothing it allocates is
+/// freed unwiped. prost copies every `bytes` field through a temporary buffer
+/// ([`prost::bytes::Buf::copy_to_bytes`]), which [`WipingBuf`] makes a zeroizing one; a message
+/// that is rejected, even half decoded, is passed to `wipe` before it is dropped; and the
+/// canonical re-encoding is wiped.
+pub(crate) fn decode_exact_secret<M: Message + Default>(
+    bytes: &[u8],
+    wipe: fn(&mut M),
+) -> Option<M> {
+    let mut message = M::default();
+    let decoded = message.merge(WipingBuf(bytes)).is_ok()
+        && message.encoded_len() == bytes.len()
+        && zeroize::Zeroizing::new(message.encode_to_vec()).as_slice() == bytes;
+    if decoded {
+        Some(message)
+    } else {
+        wipe(&mut message);
+        None
+    }
+}
+
+/// A byte slice as a [`prost::bytes::Buf`] whose copies are wiped when dropped.
+struct WipingBuf<'a>(&'a [u8]);
+
+impl prost::bytes::Buf for WipingBuf<'_> {
+    fn remaining(&self) -> usize {
+        self.0.len()
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.0
+    }
+
+    fn advance(&mut self, cnt: usize) {
+        self.0 = self.0.get(cnt..).unwrap_or_default();
+    }
+
+    fn copy_to_bytes(&mut self, len: usize) -> prost::bytes::Bytes {
+        // prost checks `len` against `remaining` first; a short slice is copied short rather
+        // than panicking.
+        let len = len.min(self.0.len());
+        let (head, tail) = self.0.split_at(len);
+        self.0 = tail;
+        prost::bytes::Bytes::from_owner(zeroize::Zeroizing::new(head.to_vec()))
+    }
 }
 
 #[cfg(test)]

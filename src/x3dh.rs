@@ -86,7 +86,7 @@ fn derive_shared_secret(
 ) -> RootKey {
     let km = key_material(dh1, dh2, dh3, dh4);
     let mut sk = Zeroizing::new([0u8; 32]);
-    hkdf_sha256(&[0u8; 32], &km, LABEL_X3DH, &mut sk[..]);
+    hkdf_sha256(&[0u8; 32], &km, LABEL_X3DH, &mut *sk);
     RootKey::new(*sk)
 }
 

@@ -48,7 +48,20 @@ MAX_CONTEXT_LEN = 1024
 
 
 class Reject(Exception):
-    """An input crosswire must reject; the message is the error in crosswire's Debug form."""
+    """An input crosswire must reject; the message is the error's code (SPEC 1.1)."""
+
+
+def error_code(recorded):
+    """The code of a vector's `error`: codes pass through; an error still written in crosswire's
+    older Debug form (`Wire(InvalidKey(LowOrder))`) is translated by the rule of SPEC 1.1."""
+    if "(" not in recorded and "." in recorded:
+        return recorded
+    if recorded == "ContextTooLarge":
+        return "context.too_large"
+    rename = {"InvalidKey": "key", "Attachment": "attachment"}
+    parts = [p for p in recorded.replace(")", "").split("(") if p]
+    snake = lambda n: "".join("_" + c.lower() if c.isupper() else c for c in n).lstrip("_")
+    return ".".join(rename.get(p, snake(p)) for p in parts)
 
 
 # ---------------------------------------------------------------------------- primitives --
@@ -75,9 +88,9 @@ def x25519(k, u):
     try:
         out = priv.exchange(X25519PublicKey.from_public_bytes(u))
     except ValueError as e:  # OpenSSL refuses an all-zero result
-        raise Reject("Key(NonContributory)") from e
+        raise Reject("key.non_contributory") from e
     if out == bytes(32):
-        raise Reject("Key(NonContributory)")
+        raise Reject("key.non_contributory")
     return out
 
 
@@ -150,15 +163,31 @@ def small_order(pt):
     return is_neutral(pt)
 
 
+def scalar_mult(k, pt):
+    """[k]pt by double-and-add (variable time: only public points pass through here)."""
+    acc = NEUTRAL
+    while k:
+        if k & 1:
+            acc = point_add(acc, pt)
+        pt = point_add(pt, pt)
+        k >>= 1
+    return acc
+
+
+def torsion_free(pt):
+    """Whether pt lies in the prime-order subgroup: [L]pt is the neutral element."""
+    return is_neutral(scalar_mult(L, pt))
+
+
 def check_identity_key(b):
     """SPEC 2.1: returns the X25519 form (birational map) of a valid Ed25519 public key."""
     if len(b) != 32:
-        raise Reject("Key(InvalidLength)")
+        raise Reject("key.invalid_length")
     pt = decompress(b)
     if pt is None:
-        raise Reject("Key(NonCanonical)")
-    if small_order(pt):
-        raise Reject("Key(LowOrder)")
+        raise Reject("key.non_canonical")
+    if small_order(pt) or not torsion_free(pt):
+        raise Reject("key.low_order")
     y = pt[1]
     u = (1 + y) * pow(1 - y, -1, P) % P
     return u.to_bytes(32, "little")
@@ -179,11 +208,11 @@ LOW_ORDER_U = {
 def check_public_key(b):
     """SPEC 2.2."""
     if len(b) != 32:
-        raise Reject("Key(InvalidLength)")
+        raise Reject("key.invalid_length")
     if int.from_bytes(b, "little") >= P:  # covers bit 255 set
-        raise Reject("Key(NonCanonical)")
+        raise Reject("key.non_canonical")
     if b in LOW_ORDER_U:
-        raise Reject("Key(LowOrder)")
+        raise Reject("key.low_order")
     return b
 
 
@@ -273,6 +302,11 @@ STATE = {
     ),
     12: ("initiator", "bool"),
     13: ("awaiting_reply", "bool"),
+    14: (
+        "skipped_runs",
+        ("rep", {1: ("ratchet_key", "bytes"), 2: ("counters", "packed_u32"),
+                 3: ("message_seeds", "bytes")}),
+    ),
 }
 
 
@@ -301,6 +335,10 @@ def encode(schema, msg):
         elif kind == "rep_bytes":
             for item in value or []:
                 out += varint(number << 3 | 2) + varint(len(item)) + item
+        elif kind == "packed_u32":
+            if value:
+                body = b"".join(varint(v) for v in value)
+                out += varint(number << 3 | 2) + varint(len(body)) + body
         elif kind == "opt_u32":
             if value is not None:
                 out += varint(number << 3) + varint(value)
@@ -400,6 +438,17 @@ def parse(schema, data, msg=None, counts=None, depth=100):
             continue
         name, kind = schema[number]
         scalar = kind in ("u32", "u64", "bool", "opt_u32", "enum")
+        if kind == "packed_u32":  # a standard library accepts packed and unpacked
+            if wire == 0:
+                msg.setdefault(name, []).append(value & 0xFFFFFFFF)
+                continue
+            if wire != 2:
+                raise ValueError("wire type mismatch")
+            j, items = 0, msg.setdefault(name, [])
+            while j < len(value):
+                v, j = read_varint(value, j)
+                items.append(v & 0xFFFFFFFF)
+            continue
         if (wire == 0) != scalar or (not scalar and wire != 2):
             raise ValueError("wire type mismatch")
         if kind in ("u32", "opt_u32"):
@@ -452,7 +501,7 @@ def wire_key(check, value):
     try:
         return check(value)
     except Reject as e:
-        raise Reject(f"Wire(InvalidKey({str(e)[4:-1]}))") from None
+        raise Reject(f"wire.{e}") from None  # key.x -> wire.key.x
 
 
 def ratchet_fields(m):
@@ -460,7 +509,7 @@ def ratchet_fields(m):
     salt = m.get("salt", b"")
     ct = m.get("ciphertext", b"")
     if len(salt) != 16 or not 16 <= len(ct) <= MAX_PLAINTEXT_LEN + 16:
-        raise Reject("Wire(Malformed)")
+        raise Reject("wire.malformed")
     return {
         "ratchet_key": key,
         "previous_counter": m.get("previous_counter", 0),
@@ -473,19 +522,19 @@ def ratchet_fields(m):
 def decode_envelope(data):
     """Returns (prekey fields or None, ratchet message)."""
     if len(data) > MAX_ENVELOPE_LEN:
-        raise Reject("Wire(TooLarge)")
+        raise Reject("wire.too_large")
     e = decode_exact(ENVELOPE, data)
     if e is None:
-        raise Reject("Wire(Malformed)")
+        raise Reject("wire.malformed")
     if e.get("version", 0) != 1:
-        raise Reject("Wire(UnsupportedVersion)")
+        raise Reject("wire.unsupported_version")
     if "ratchet" in e:
         return None, ratchet_fields(e["ratchet"])
     if "prekey" not in e:
-        raise Reject("Wire(Malformed)")
+        raise Reject("wire.malformed")
     p = e["prekey"]
     if "message" not in p:
-        raise Reject("Wire(Malformed)")
+        raise Reject("wire.malformed")
     fields = {
         "identity_key": p.get("identity_key", b""),
         "base_key": None,
@@ -524,29 +573,31 @@ def signed_prekey_message(spk_id, spk):
 
 def decode_bundle(data):
     if len(data) > MAX_BUNDLE_LEN:
-        raise Reject("Bundle(Malformed)")
+        raise Reject("bundle.malformed")
     b = decode_exact(BUNDLE, data)
-    if b is None or b.get("version", 0) != 1:
-        raise Reject("Bundle(Malformed)")
+    if b is None:
+        raise Reject("bundle.malformed")
+    if b.get("version", 0) != 1:
+        raise Reject("bundle.unsupported_version")
 
     def key(check, value):
         try:
             return check(value)
         except Reject as e:
-            raise Reject(f"Bundle(InvalidKey({str(e)[4:-1]}))") from None
+            raise Reject(f"bundle.{e}") from None  # key.x -> bundle.key.x
 
     ik_u = key(check_identity_key, b.get("identity_key", b""))
     spk = key(check_public_key, b.get("signed_prekey", b""))
     sig = b.get("signed_prekey_signature", b"")
     if len(sig) != 64:
-        raise Reject("Bundle(Malformed)")
+        raise Reject("bundle.malformed")
     opk = None
     if "one_time_prekey" in b:
         o = b["one_time_prekey"]
         opk = (o.get("id", 0), key(check_public_key, o.get("public_key", b"")))
     spk_id = b.get("signed_prekey_id", 0)
     if not verify_strict(b["identity_key"], signed_prekey_message(spk_id, spk), sig):
-        raise Reject("Bundle(BadSignature)")
+        raise Reject("bundle.bad_signature")
     return {"identity_key": b["identity_key"], "identity_u": ik_u, "spk_id": spk_id,
             "spk": spk, "signature": sig, "opk": opk}
 
@@ -606,7 +657,7 @@ class Session:
         if fields["signed_prekey_id"] != spk[0] or fields["one_time_prekey_id"] != (
             opk[0] if opk else None
         ):
-            raise Reject("Decrypt(SessionMismatch)")
+            raise Reject("decrypt.session_mismatch")
         ik_a_u = check_identity_key(fields["identity_key"])
         try:
             dhs = [x25519(spk[1], ik_a_u), x25519(identity.x25519_secret, fields["base_key"]),
@@ -614,7 +665,7 @@ class Session:
             if opk:
                 dhs.append(x25519(opk[1], fields["base_key"]))
         except Reject:
-            raise Reject("Decrypt(AuthenticationFailed)") from None
+            raise Reject("decrypt.authentication_failed") from None
         _, sk = x3dh_sk(dhs)
         s = cls(local=identity.public, remote=fields["identity_key"],
                 ad=fields["identity_key"] + identity.public + context, root=sk,
@@ -663,9 +714,9 @@ class Session:
         prekey, m = decode_envelope(envelope)
         if prekey is not None:
             if self.initiator:
-                raise Reject("Decrypt(UnexpectedMessageType)")
+                raise Reject("decrypt.unexpected_message_type")
             if prekey != self.origin:
-                raise Reject("Decrypt(SessionMismatch)")
+                raise Reject("decrypt.session_mismatch")
         info = self.ratchet_decrypt(m, prekey)
         self.awaiting = False
         return info
@@ -673,18 +724,20 @@ class Session:
     def ratchet_decrypt(self, m, prekey):
         aad = canonical_header(m, prekey) + self.ad
         key, n = m["ratchet_key"], m["counter"]
+        if n == 2**32 - 1 or m["previous_counter"] == 2**32 - 1:  # never sent (5.6, 5.7 step 0)
+            raise Reject("decrypt.too_far_ahead")
 
         def open_with(seed):
             k, nonce = message_key(seed, m["salt"])
             pt = aead_open(k, nonce, aad, m["ciphertext"])
             if pt is None:
-                raise Reject("Decrypt(AuthenticationFailed)")
+                raise Reject("decrypt.authentication_failed")
             return pt
 
         def skip(rkey, ck, start, until):
             staged = []
             if until > start and until - start > MAX_SKIP:
-                raise Reject("Decrypt(TooFarAhead)")
+                raise Reject("decrypt.too_far_ahead")
             for c in range(start, until):
                 seed, ck = kdf_ck(ck)
                 staged.append([rkey, c, seed])
@@ -699,7 +752,7 @@ class Session:
         if self.receiving and self.receiving[0] == key:
             _, ck, nr = self.receiving
             if n < nr:
-                raise Reject("Decrypt(DuplicateOrExpired)")
+                raise Reject("decrypt.duplicate_or_expired")
             staged, ck = skip(key, ck, nr, n)
             seed, ck = kdf_ck(ck)
             pt = open_with(seed)
@@ -708,15 +761,16 @@ class Session:
             return {"plaintext": pt, "path": "current_chain", "dh_output": None,
                     "receiving_chain_key": None, "skipped_stored": staged}
         staged = []
+        old_gap = max(0, m["previous_counter"] - self.receiving[2]) if self.receiving else 0
+        if old_gap + n > MAX_SKIP:  # the joint bound, before anything is derived
+            raise Reject("decrypt.too_far_ahead")
         if self.receiving:
             old_key, old_ck, nr = self.receiving
             staged, _ = skip(old_key, old_ck, nr, m["previous_counter"])
-        if n > MAX_SKIP:
-            raise Reject("Decrypt(TooFarAhead)")
         try:
             dh = x25519(self.ratchet_secret, key)
         except Reject:
-            raise Reject("Decrypt(AuthenticationFailed)") from None
+            raise Reject("decrypt.authentication_failed") from None
         root, first_ck = kdf_rk(self.root, dh)
         more, ck = skip(key, first_ck, 0, n)
         staged += more
@@ -749,23 +803,32 @@ class Session:
             "awaiting_reply": self.awaiting,
         }
 
-    def state_view(self):
+    def state_view(self, version=2):
         o = self.origin
         view = self.ratchet_view()
-        view.update(version=1, local_identity=self.local, remote_identity=self.remote,
+        view.update(version=version, local_identity=self.local, remote_identity=self.remote,
                     associated_data=self.ad, initiator=self.initiator,
                     origin={"base_key": o["base_key"], "signed_prekey_id": o["signed_prekey_id"],
                             "one_time_prekey_id": o["one_time_prekey_id"]})
         return view
 
-    def to_bytes(self):
-        v = self.state_view()
+    def to_bytes(self, version=2):
+        """Version 2 stores the skipped seeds as maximal runs of one ratchet key (SPEC 8)."""
+        v = self.state_view(version)
         v["initiator"], v["awaiting_reply"] = self.initiator, self.awaiting
+        if version == 2:
+            runs = []
+            for k, c, seed in self.skipped:
+                if not runs or runs[-1]["ratchet_key"] != k:
+                    runs.append({"ratchet_key": k, "counters": [], "message_seeds": b""})
+                runs[-1]["counters"].append(c)
+                runs[-1]["message_seeds"] += seed
+            v["skipped"], v["skipped_runs"] = [], runs
         return encode(STATE, v)
 
     @classmethod
     def from_bytes(cls, data):
-        bad = Reject("State(Malformed)")
+        bad = Reject("state.malformed")
         if len(data) > MAX_STATE_LEN:
             raise bad
         s = decode_exact(STATE, data)
@@ -774,8 +837,11 @@ class Session:
         version = s.get("version", 0)
         if version == 0:
             raise bad
-        if version != 1:
-            raise Reject("State(UnsupportedVersion)")
+        if version not in (1, 2):
+            raise Reject("state.unsupported_version")
+        # Each version uses only its own skipped field.
+        if s.get("skipped_runs" if version == 1 else "skipped"):
+            raise bad
         try:
             local = s.get("local_identity", b"")
             remote = s.get("remote_identity", b"")
@@ -806,6 +872,15 @@ class Session:
                 raise bad
             skipped = [[check_public_key(k.get("ratchet_key", b"")), k.get("counter", 0),
                         k.get("message_seed", b"")] for k in s.get("skipped", [])]
+            previous = None
+            for run in s.get("skipped_runs", []):
+                key, counters = run.get("ratchet_key", b""), run.get("counters", [])
+                seeds = run.get("message_seeds", b"")
+                if not counters or len(seeds) != 32 * len(counters) or key == previous:
+                    raise bad
+                previous = key
+                check_public_key(key)
+                skipped += [[key, c, seeds[32 * i : 32 * i + 32]] for i, c in enumerate(counters)]
             positions = {(k, c) for k, c, _ in skipped}
             secrets = [s.get("root_key", b""), s.get("ratchet_secret", b"")]
             secrets += [x[0] for x in (sending, receiving[1:] if receiving else None) if x]
@@ -859,45 +934,45 @@ def encrypt_attachment(key, plaintext, chunk_size):
 def decrypt_attachment(key, size, chunk_size, digest, ciphertext):
     """The checks in their order: layout, length, commitment, each chunk, digest."""
     if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
-        raise Reject("Media(InvalidChunkSize)")
+        raise Reject("media.invalid_chunk_size")
     count = chunk_count(size, chunk_size)
     if count > MAX_CHUNK_COUNT:
-        raise Reject("Media(TooLarge)")
+        raise Reject("media.too_large")
     expected = 32 + size + 16 * count
     if len(ciphertext) != expected:
-        raise Reject("Media(Truncated)" if len(ciphertext) < expected else "Media(TrailingData)")
+        raise Reject("media.truncated" if len(ciphertext) < expected else "media.trailing_data")
     aes_key, prefix, commitment = attachment_keys(key)
     if not hmac.compare_digest(ciphertext[:32], commitment):
-        raise Reject("Media(AuthenticationFailed)")
+        raise Reject("media.authentication_failed")
     out, pos = b"", 32
     for i in range(count):
         n = min(chunk_size, size - i * chunk_size) + 16
         body = aead_open(aes_key, chunk_nonce(prefix, i, count), b"", ciphertext[pos : pos + n])
         if body is None:
-            raise Reject("Media(AuthenticationFailed)")
+            raise Reject("media.authentication_failed")
         out, pos = out + body, pos + n
     if hashlib.sha256(ciphertext).digest() != digest:
-        raise Reject("Media(DigestMismatch)")
+        raise Reject("media.digest_mismatch")
     return out
 
 
 def decrypt_chunk(key, size, chunk_size, commitment, index, chunk):
     """Random access (SPEC 10.6): layout, index, length, commitment, tag."""
     if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
-        raise Reject("Media(InvalidChunkSize)")
+        raise Reject("media.invalid_chunk_size")
     count = chunk_count(size, chunk_size)
     if count > MAX_CHUNK_COUNT:
-        raise Reject("Media(TooLarge)")
+        raise Reject("media.too_large")
     if index >= count:
-        raise Reject("Media(ChunkOutOfRange)")
+        raise Reject("media.chunk_out_of_range")
     if len(chunk) != min(chunk_size, size - index * chunk_size) + 16:
-        raise Reject("Media(InvalidChunkLength)")
+        raise Reject("media.invalid_chunk_length")
     aes_key, prefix, expected = attachment_keys(key)
     if not hmac.compare_digest(commitment, expected):
-        raise Reject("Media(AuthenticationFailed)")
+        raise Reject("media.authentication_failed")
     body = aead_open(aes_key, chunk_nonce(prefix, index, count), b"", chunk)
     if body is None:
-        raise Reject("Media(AuthenticationFailed)")
+        raise Reject("media.authentication_failed")
     return body
 
 
@@ -938,10 +1013,10 @@ def pad(encoded):
 
 def unpad(plaintext):
     if not plaintext or len(plaintext) % PADDING_BUCKET:
-        raise Reject("Content(BadPadding)")
+        raise Reject("content.bad_padding")
     last = plaintext[-PADDING_BUCKET:].rstrip(b"\x00")
     if not last or last[-1] != 0x80:
-        raise Reject("Content(BadPadding)")
+        raise Reject("content.bad_padding")
     return plaintext[: len(plaintext) - PADDING_BUCKET + len(last) - 1]
 
 
@@ -978,42 +1053,42 @@ def content_from_plaintext(plaintext):
     """Unpad, decode (unknown fields ignored), validate; the JSON description. The order of
     SPEC 9.3: structure anywhere, the receipt id count, then field by field, then bounds."""
     if len(plaintext) > MAX_PLAINTEXT_LEN:
-        raise Reject("Content(TooLarge)")
+        raise Reject("content.too_large")
     counts = {}
     try:
         m = parse(CONTENT, unpad(plaintext), None, counts)
     except ValueError:
-        raise Reject("Content(Malformed)") from None
+        raise Reject("content.malformed") from None
     if counts.get("message_ids", 0) > 1024:
-        raise Reject("Content(InvalidReceipt)")
+        raise Reject("content.invalid_receipt")
 
     def mid(b):
         if len(b) != 16:
-            raise Reject("Content(InvalidMessageId)")
+            raise Reject("content.invalid_message_id")
         return b.hex()
 
     def text(t):
         if len(t.get("body", "").encode()) > 64 * 1024:
-            raise Reject("Content(TextTooLong)")
+            raise Reject("content.text_too_long")
         return {"body": t.get("body", ""),
                 "format": "markdown" if t.get("format", 0) == 1 else "plain"}
 
     def pointer(p):
-        bad = Reject("Content(Attachment(InvalidPointer))")
+        bad = Reject("content.attachment.invalid_pointer")
         if len(p.get("key", b"")) != 32 or len(p.get("digest", b"")) != 32:
             raise bad
         size, chunk_size = p.get("plaintext_size", 0), p.get("chunk_size", 0)
         if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
-            raise Reject("Content(Attachment(InvalidChunkSize))")
+            raise Reject("content.attachment.invalid_chunk_size")
         if chunk_count(size, chunk_size) > MAX_CHUNK_COUNT:
-            raise Reject("Content(Attachment(TooLarge))")
+            raise Reject("content.attachment.too_large")
         strings = {k: p.get(k, "") for k in ("content_type", "locator", "caption", "file_name")}
         if not strings["locator"]:
             raise bad
         limits = {"content_type": 255, "locator": 2048, "caption": 4096, "file_name": 255}
         if any(len(strings[k].encode()) > n for k, n in limits.items()) \
                 or len(p.get("thumbnail", b"")) > 32 * 1024:
-            raise Reject("Content(Attachment(FieldTooLong))")
+            raise Reject("content.attachment.field_too_long")
         kind = {1: "photo", 2: "video", 3: "audio"}.get(p.get("kind", 0), "file")
         return dict(strings, kind=kind, key=p["key"].hex(), plaintext_size=size,
                     chunk_size=chunk_size, digest=p["digest"].hex(), width=p.get("width"),
@@ -1023,7 +1098,7 @@ def content_from_plaintext(plaintext):
     message_id = mid(m.get("message_id", b""))
     present = [k for k in BODIES if k in m]
     if not present:
-        raise Reject("Content(Unsupported)")
+        raise Reject("content.unsupported")
     kind, x = present[0], m[present[0]]
     if kind == "text":
         body = text(x)
@@ -1036,27 +1111,27 @@ def content_from_plaintext(plaintext):
         elif "attachment" in x:
             body["attachment"] = pointer(x["attachment"])
         else:
-            raise Reject("Content(Unsupported)")
+            raise Reject("content.unsupported")
     elif kind == "reaction":
         body = {"target": mid(x.get("target", b"")), "emoji": x.get("emoji", ""),
                 "remove": x.get("remove", False)}
         if not 0 < len(body["emoji"].encode()) <= 64:
-            raise Reject("Content(InvalidEmoji)")
+            raise Reject("content.invalid_emoji")
     elif kind == "edit":
         target = mid(x.get("target", b""))
         if "text" not in x:
-            raise Reject("Content(Malformed)")
+            raise Reject("content.malformed")
         body = {"target": target, "text": text(x["text"])}
     elif kind == "delete":
         body = {"target": mid(x.get("target", b""))}
     else:
         names = {0: "delivered", 1: "read"}
         if x.get("kind", 0) not in names:
-            raise Reject("Content(Unsupported)")
+            raise Reject("content.unsupported")
         body = {"kind": names[x.get("kind", 0)],
                 "message_ids": [mid(i) for i in x.get("message_ids", [])]}
         if not 0 < len(body["message_ids"]) <= 1024:
-            raise Reject("Content(InvalidReceipt)")
+            raise Reject("content.invalid_receipt")
     return {"message_id": message_id, "timestamp_ms": m.get("timestamp_ms", 0),
             "body": {kind: body}}
 
@@ -1209,9 +1284,14 @@ def check_wire(c, w):
 
 
 def check_session_state(c, w):
-    s = Session.from_bytes(b(c, "state"))
-    expect(f"{w}.decoded", s.state_view(), c["decoded"])
-    expect(f"{w} re-encoded", s.to_bytes(), c["state"])
+    data = b(c, "state")
+    s = Session.from_bytes(data)
+    version = parse(STATE, data)["version"]
+    expect(f"{w}.decoded", s.state_view(version), c["decoded"])
+    expect(f"{w} re-encoded", s.to_bytes(version), c["state"])
+    expect(f"{w}.rewritten", s.to_bytes(2), c["rewritten"])
+    if version == 2:
+        expect(f"{w} is what version 2 writes", c["rewritten"], c["state"])
     for i, op in enumerate(c["next"]):
         if op["action"] == "decrypt":
             expect(f"{w}.next[{i}]", s.decrypt(b(op, "envelope"))["plaintext"], op["plaintext"])
@@ -1259,7 +1339,7 @@ def check_invalid(c, w):
         got = "accepted"
     except Reject as e:
         got = str(e)
-    expect(w, got, c["error"])
+    expect(w, got, error_code(c["error"]))
 
 
 def check_media(c, w):
@@ -1275,7 +1355,7 @@ def check_media(c, w):
             got = "accepted"
         except Reject as e:
             got = str(e)
-        expect(w, got, c["error"])
+        expect(w, got, error_code(c["error"]))
         return
     plaintext = b(c, "plaintext")
     expect(f"{w}.plaintext_size", len(plaintext), c["plaintext_size"])
@@ -1297,7 +1377,7 @@ def check_content(c, w):
             got = "accepted"
         except Reject as e:
             got = str(e)
-        expect(w, got, c["error"])
+        expect(w, got, error_code(c["error"]))
         return
     expect(f"{w} decodes", content_from_plaintext(plaintext), c["content"])
     if not c.get("decode_only"):

@@ -8,10 +8,9 @@
 // A test crate: its helpers fail the test with unwrap/expect/panic like the tests they serve.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[allow(missing_docs, unreachable_pub, dead_code, clippy::all)]
-mod proto {
-    include!("../src/proto/crosswire.v1.rs");
-}
+mod support;
+
+use support::{forge_on_receiving_chain, proto, skipped_count};
 
 use crosswire::{
     BundleError, DecryptError, EncryptError, Envelope, Error, IdentityKeyPair, KeyError,
@@ -280,7 +279,7 @@ fn the_skipped_key_store_keeps_the_newest_max_skipped_keys() {
     p.alice.decrypt(chain2.last().unwrap()).unwrap();
     let total = MAX_SKIP as usize + 10;
     let evicted = total - MAX_SKIPPED_KEYS;
-    assert_eq!(state(&p.alice).skipped.len(), MAX_SKIPPED_KEYS);
+    assert_eq!(skipped_count(&state(&p.alice)), MAX_SKIPPED_KEYS);
     // The oldest are gone; the next oldest and the newest still decrypt. (An evicted key of a
     // chain that is no longer the receiving chain reads as a message for a new ratchet key, so
     // the error is AuthenticationFailed rather than DuplicateOrExpired.)
@@ -335,8 +334,9 @@ fn stored_state_bounds() {
     s.associated_data.truncate(63);
     assert_eq!(load(&s).err(), Some(StateError::Malformed));
 
-    // Skipped keys: MAX_SKIPPED_KEYS entries, with the largest counters, load; one more does
-    // not; nor do two entries for one position. The largest such state fits MAX_STATE_LEN.
+    // Skipped keys, version 1 layout: MAX_SKIPPED_KEYS entries, with the largest counters,
+    // load; one more does not; nor do two entries for one position. The largest such state
+    // fits MAX_STATE_LEN.
     let key = good.receiving.as_ref().unwrap().ratchet_key.clone();
     let entry = |counter: u32| proto::session_state::SkippedKey {
         ratchet_key: key.clone(),
@@ -344,6 +344,7 @@ fn stored_state_bounds() {
         message_seed: vec![3; 32],
     };
     let mut s = good.clone();
+    s.version = 1;
     s.skipped = (0..MAX_SKIPPED_KEYS as u32)
         .map(|i| entry(u32::MAX - i))
         .collect();
@@ -355,10 +356,163 @@ fn stored_state_bounds() {
     s.skipped.truncate(2);
     s.skipped[1] = entry(u32::MAX);
     assert_eq!(load(&s).err(), Some(StateError::Malformed));
+
+    // The same in the version 2 layout (one run), which also rejects an entry in the version 1
+    // field, a version 1 state with runs, and runs that are empty, short of seeds, or adjacent
+    // with one key.
+    let run = |counters: Vec<u32>| proto::session_state::SkippedRun {
+        ratchet_key: key.clone(),
+        message_seeds: vec![3; 32 * counters.len()],
+        counters,
+    };
+    let mut s = good.clone();
+    assert_eq!(s.version, 2);
+    s.skipped_runs = vec![run((0..MAX_SKIPPED_KEYS as u32)
+        .map(|i| u32::MAX - i)
+        .collect())];
+    let full = s.encode_to_vec();
+    assert!(full.len() <= MAX_STATE_LEN, "{} bytes", full.len());
+    assert_eq!(skipped_count(&state(&load(&s).unwrap())), MAX_SKIPPED_KEYS);
+    s.skipped_runs[0].counters.push(0);
+    s.skipped_runs[0].message_seeds.extend([3; 32]);
+    assert_eq!(load(&s).err(), Some(StateError::Malformed));
+    for bad in [
+        vec![run(vec![1, 1])],
+        vec![run(vec![])],
+        vec![run(vec![1]), run(vec![2])],
+        {
+            let mut short = run(vec![1, 2]);
+            short.message_seeds.pop();
+            vec![short]
+        },
+    ] {
+        let mut s = good.clone();
+        s.skipped_runs = bad;
+        assert_eq!(load(&s).err(), Some(StateError::Malformed));
+    }
+    let mut s = good.clone();
+    s.skipped = vec![entry(1)];
+    assert_eq!(load(&s).err(), Some(StateError::Malformed));
+    let mut s = good.clone();
+    s.version = 1;
+    s.skipped_runs = vec![run(vec![1])];
+    assert_eq!(load(&s).err(), Some(StateError::Malformed));
+}
+
+#[test]
+fn a_stored_skipped_key_costs_at_most_40_bytes() {
+    // Alice skips 1,000 of Bob's messages; the state grows by at most 40 bytes per key (the
+    // version 1 layout spent 73).
+    let mut p = pair(11);
+    let empty = p.alice.to_bytes().len();
+    let msgs: Vec<Envelope> = (0..=1000)
+        .map(|_| p.bob.encrypt(&mut p.rng, b"x").unwrap())
+        .collect();
+    p.alice.decrypt(msgs.last().unwrap()).unwrap();
+    let full = p.alice.to_bytes().len();
+    assert_eq!(skipped_count(&state(&p.alice)), 1000);
+    let per_key = (full - empty) as f64 / 1000.0;
+    println!("bytes per skipped key: {per_key:.2} ({empty} -> {full})");
+    assert!(per_key <= 40.0, "{per_key} bytes per skipped key");
+    // The stored keys still decrypt after a round trip through storage.
+    let mut restored = Session::from_bytes(&p.alice.to_bytes()).unwrap();
+    assert_eq!(restored.decrypt(&msgs[0]).unwrap(), b"x");
+    assert_eq!(restored.decrypt(&msgs[999]).unwrap(), b"x");
+}
+
+#[test]
+fn a_counter_or_previous_counter_of_u32_max_is_refused() {
+    // Alice's receiving chain stands at u32::MAX - 1 (a stored state may say so). An authentic
+    // message at u32::MAX - 1 is the last one accepted; one at u32::MAX would leave no "next"
+    // position, and was once accepted again and again on later chain steps.
+    let mut p = pair(12);
+    let mut s = state(&p.alice);
+    s.receiving.as_mut().unwrap().counter = u32::MAX - 1;
+    let at_end = load(&s).unwrap();
+    let mut alice = at_end.clone();
+    let last = forge_on_receiving_chain(&s, 0, u32::MAX - 1, b"last");
+    let over = forge_on_receiving_chain(&s, 0, u32::MAX, b"over");
+    rejects(&mut alice, &over, DecryptError::TooFarAhead);
+    assert_eq!(alice.decrypt(&last).unwrap(), b"last");
+    let after = state(&alice);
+    assert_eq!(after.receiving.as_ref().unwrap().counter, u32::MAX);
+    let over = forge_on_receiving_chain(&after, 0, u32::MAX, b"again");
+    rejects(&mut alice, &over, DecryptError::TooFarAhead);
+
+    // A previous counter of u32::MAX on a new chain is refused before the DH, even when the
+    // gap it implies is small.
+    let mut s = state(&p.bob);
+    s.previous_counter = u32::MAX;
+    s.sending = None;
+    let mut bob = load(&s).unwrap();
+    let new_chain = bob.encrypt(&mut p.rng, b"new chain").unwrap();
+    assert_eq!(new_chain.ratchet_message().counter(), 0);
+    let mut s = state(&p.alice);
+    s.receiving.as_mut().unwrap().counter = u32::MAX - 1;
+    let mut alice = load(&s).unwrap();
+    rejects(&mut alice, &new_chain, DecryptError::TooFarAhead);
+}
+
+#[test]
+fn first_message_of_a_new_chain_at_exactly_max_skip() {
+    // Alice has read all of Bob's first chain; Bob's second chain starts after her turn.
+    let mut p = pair(13);
+    let a = p.alice.encrypt(&mut p.rng, b"turn").unwrap();
+    p.bob.decrypt(&a).unwrap();
+    let msgs: Vec<Envelope> = (0..=MAX_SKIP + 1)
+        .map(|i| p.bob.encrypt(&mut p.rng, &i.to_be_bytes()).unwrap())
+        .collect();
+    let mut alice = p.alice.clone();
+    rejects(
+        &mut alice,
+        &msgs[MAX_SKIP as usize + 1],
+        DecryptError::TooFarAhead,
+    );
+    assert_eq!(
+        alice.decrypt(&msgs[MAX_SKIP as usize]).unwrap(),
+        MAX_SKIP.to_be_bytes()
+    );
+    assert_eq!(skipped_count(&state(&alice)), MAX_SKIP as usize);
+}
+
+#[test]
+fn previous_chain_and_new_chain_skips_are_bounded_together() {
+    // On a new ratchet key, the keys left in the previous chain plus the new chain's counter
+    // are at most MAX_SKIP: a forged message costs at most MAX_SKIP chain steps and one DH.
+    for (left_behind, counter, ok) in [
+        (1000, MAX_SKIP - 1000, true),
+        (1000, MAX_SKIP - 999, false),
+        (MAX_SKIP, 0, true),
+        (0, MAX_SKIP, true),
+        (1, MAX_SKIP, false),
+    ] {
+        let mut p = pair(14);
+        for _ in 0..left_behind {
+            p.bob.encrypt(&mut p.rng, b"lost").unwrap();
+        }
+        let a = p.alice.encrypt(&mut p.rng, b"turn").unwrap();
+        p.bob.decrypt(&a).unwrap();
+        let mut last = None;
+        for _ in 0..=counter {
+            last = Some(p.bob.encrypt(&mut p.rng, b"new chain").unwrap());
+        }
+        let last = last.unwrap();
+        assert_eq!(last.ratchet_message().counter(), counter);
+        if ok {
+            assert_eq!(p.alice.decrypt(&last).unwrap(), b"new chain");
+            assert_eq!(
+                skipped_count(&state(&p.alice)),
+                (left_behind + counter) as usize
+            );
+        } else {
+            rejects(&mut p.alice, &last, DecryptError::TooFarAhead);
+        }
+    }
 }
 
 #[test]
 fn bundle_bounds() {
+    bundle_of_exactly_the_maximum_length_is_decoded_and_one_byte_more_is_not();
     let mut rng = ChaCha20Rng::seed_from_u64(10);
     let id = IdentityKeyPair::generate(&mut rng);
     let spk = SignedPreKey::generate(&mut rng, &id, SignedPreKeyId(u32::MAX));
@@ -389,4 +543,29 @@ fn bundle_bounds() {
         PreKeyBundle::from_bytes(&b.encode_to_vec()),
         Err(BundleError::InvalidKey(KeyError::InvalidLength))
     );
+}
+
+/// A bundle is measured before it is decoded: one of exactly `MAX_BUNDLE_LEN` bytes gets past
+/// the size check to the field checks (its identity key is padded to make the length, so it
+/// fails there, with `InvalidKey`), one of `MAX_BUNDLE_LEN + 1` bytes does not.
+fn bundle_of_exactly_the_maximum_length_is_decoded_and_one_byte_more_is_not() {
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    let id = IdentityKeyPair::generate(&mut rng);
+    let spk = SignedPreKey::generate(&mut rng, &id, SignedPreKeyId(1));
+    let bytes = PreKeyBundle::new(&id, &spk, None).unwrap().to_bytes();
+    let good = proto::PreKeyBundle::decode(&bytes[..]).unwrap();
+    let of_len = |len: usize| {
+        let mut b = good.clone();
+        while b.encoded_len() < len {
+            b.identity_key.push(0);
+        }
+        let bytes = b.encode_to_vec();
+        assert_eq!(bytes.len(), len);
+        PreKeyBundle::from_bytes(&bytes)
+    };
+    assert_eq!(
+        of_len(MAX_BUNDLE_LEN),
+        Err(BundleError::InvalidKey(KeyError::InvalidLength))
+    );
+    assert_eq!(of_len(MAX_BUNDLE_LEN + 1), Err(BundleError::Malformed));
 }

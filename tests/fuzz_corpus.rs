@@ -6,6 +6,11 @@
 //! and states of a fixed-seed conversation). After a change that alters them, regenerate with
 //! `CROSSWIRE_WRITE_CORPUS=1 cargo test --test fuzz_corpus`. Crash inputs go to
 //! `fuzz/regressions/<target>/`, never rewritten.
+//!
+//! Files named as libFuzzer names what it discovers (40 hex digits, the SHA-1 of the input) are
+//! a local campaign's, not the corpus: `.gitignore` keeps them out of commits and these tests
+//! skip them, so a `cargo fuzz run` that writes into `fuzz/corpus/<target>/` cannot break
+//! `cargo test`.
 
 // A test crate: its helpers fail the test with unwrap/expect/panic like the tests they serve.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -22,18 +27,51 @@ fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
 }
 
-/// The files of `dir`, sorted; none if it does not exist.
+/// The files of `dir`, sorted, without local fuzzing discoveries; none if it does not exist.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .map(|e| e.unwrap().path())
-                .filter(|p| p.is_file() && !p.ends_with(".gitkeep"))
+                .filter(|p| p.is_file() && !p.ends_with(".gitkeep") && !is_local_discovery(p))
                 .collect()
         })
         .unwrap_or_default();
     out.sort();
     out
+}
+
+/// Whether libFuzzer named this file (the lower-case hex SHA-1 of its contents), the pattern
+/// `.gitignore` excludes from `fuzz/corpus/`. Generated seeds have short descriptive names.
+fn is_local_discovery(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.len() == 40 && n.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// Files in `dir` that are not among `expected` (names), ignoring local discoveries.
+fn unexpected_files(dir: &Path, expected: &BTreeSet<PathBuf>) -> Vec<String> {
+    files(dir)
+        .into_iter()
+        .filter(|p| !expected.contains(p))
+        .map(|p| format!("{} (not generated)", p.display()))
+        .collect()
+}
+
+/// Issue 9 newcomer item 2: what `cargo fuzz run <target>` writes into the corpus directory (an
+/// input named by its SHA-1) does not make the corpus "out of date"; any other stray file does.
+#[test]
+fn local_fuzzing_discoveries_are_not_stale_seeds() {
+    let dir = std::env::temp_dir().join(format!("crosswire-corpus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("seed"), b"seed").unwrap();
+    let discovered = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+    std::fs::write(dir.join(discovered), b"").unwrap();
+    let expected: BTreeSet<PathBuf> = [dir.join("seed")].into();
+    assert_eq!(unexpected_files(&dir, &expected), Vec::<String>::new());
+    std::fs::write(dir.join("stray"), b"x").unwrap();
+    assert_eq!(unexpected_files(&dir, &expected).len(), 1);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -96,11 +134,7 @@ fn corpus_is_exactly_the_generated_seeds() {
             }
         }
         let names: BTreeSet<PathBuf> = expected.iter().map(|(_, n, _)| dir.join(n)).collect();
-        for path in files(&dir) {
-            if !names.contains(&path) {
-                stale.push(format!("{} (not generated)", path.display()));
-            }
-        }
+        stale.extend(unexpected_files(&dir, &names));
         for (_, name, bytes) in expected {
             if std::fs::read(dir.join(name)).ok().as_ref() != Some(bytes) {
                 stale.push(format!("{target}/{name} (missing or different)"));

@@ -316,3 +316,50 @@ fn alice_public_contains(s: &Session, window: &str) -> bool {
     hex::encode(s.local_identity().as_bytes()).contains(window)
         || hex::encode(s.remote_identity().as_bytes()).contains(window)
 }
+
+#[test]
+fn debug_output_is_the_redacted_summary() {
+    let (mut rng, mut alice, bob, first) = setup(13, true);
+    let printed = format!("{alice:?}");
+    assert!(
+        printed.starts_with("Session { local_identity: "),
+        "{printed}"
+    );
+    for part in [
+        "initiator: true",
+        "awaiting_reply: true",
+        "skipped_keys: 0",
+        "secrets: [redacted]",
+    ] {
+        assert!(printed.contains(part), "{part} missing from {printed}");
+    }
+    let (mut bob_s, _) = respond(&bob, &first);
+    let reply = bob_s.encrypt(&mut rng, b"r0").unwrap();
+    let skipping = bob_s.encrypt(&mut rng, b"r1").unwrap();
+    alice.decrypt(&skipping).unwrap();
+    let printed = format!("{alice:?}");
+    assert!(printed.contains("awaiting_reply: false"), "{printed}");
+    assert!(printed.contains("skipped_keys: 1"), "{printed}");
+    drop(reply);
+}
+
+#[test]
+fn awaiting_reply_is_true_until_the_first_reply_decrypts() {
+    let (mut rng, mut alice, bob, first) = setup(14, false);
+    assert!(alice.awaiting_reply());
+    let (mut bob_s, _) = respond(&bob, &first);
+    assert!(!bob_s.awaiting_reply());
+    // A failed decrypt does not count as a reply.
+    let reply = bob_s.encrypt(&mut rng, b"r0").unwrap();
+    let mut bytes = reply.to_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    assert!(
+        alice
+            .decrypt(&Envelope::from_bytes(&bytes).unwrap())
+            .is_err()
+    );
+    assert!(alice.awaiting_reply());
+    alice.decrypt(&reply).unwrap();
+    assert!(!alice.awaiting_reply());
+}

@@ -20,7 +20,7 @@ use crate::error::ContentError;
 use crate::media::AttachmentPointer;
 use crate::media::pointer::scrub;
 use crate::proto;
-use crate::ratchet::MAX_PLAINTEXT_LEN;
+use crate::wire::MAX_PLAINTEXT_LEN;
 
 impl Content {
     /// Validates, encodes (protobuf) and pads the content: the plaintext that

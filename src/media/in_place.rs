@@ -60,7 +60,7 @@ pub fn encrypt_attachment_in_place<R: CryptoRng + ?Sized>(
         let len = chunk.min(plaintext_size - start);
         let to = COMMITMENT_LEN + index as usize * (chunk + TAG_LEN);
         buffer.copy_within(start..start + len, to);
-        let tag = cipher.seal(index, index == last, &mut buffer[to..to + len]);
+        let tag = cipher.seal(index, index == last, &mut buffer[to..to + len])?;
         buffer[to + len..to + len + TAG_LEN].copy_from_slice(&tag);
     }
     buffer[..COMMITMENT_LEN].copy_from_slice(&commitment);

@@ -131,7 +131,12 @@ impl ChunkCipher {
     }
 
     /// Encrypts chunk `index` in place and returns its tag. Callers seal each index once.
-    pub(crate) fn seal(&self, index: u32, last: bool, buf: &mut [u8]) -> [u8; TAG_LEN] {
+    pub(crate) fn seal(
+        &self,
+        index: u32,
+        last: bool,
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], aead::SealTooLarge> {
         aead::seal_in_place(&self.0.key, &self.nonce(index, last), b"", buf)
     }
 
@@ -183,7 +188,7 @@ mod tests {
     fn chunk_is_bound_to_index_and_flag() {
         let (cipher, _) = AttachmentKey::from_bytes(&[7; 32]).derive();
         let mut buf = *b"sixteen byte msg";
-        let tag = cipher.seal(3, false, &mut buf);
+        let tag = cipher.seal(3, false, &mut buf).unwrap();
         let sealed = buf;
         assert!(!cipher.open(4, false, &mut buf, &tag));
         assert!(!cipher.open(3, true, &mut buf, &tag));

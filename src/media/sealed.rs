@@ -197,7 +197,7 @@ pub fn encrypt_attachment<R: CryptoRng + ?Sized>(
         let index = u32::try_from(index).map_err(|_| MediaError::TooLarge)?;
         let start = out.len();
         out.extend_from_slice(chunks.next().unwrap_or_default());
-        let tag = cipher.seal(index, u64::from(index) + 1 == count, &mut out[start..]);
+        let tag = cipher.seal(index, u64::from(index) + 1 == count, &mut out[start..])?;
         out.extend_from_slice(&tag);
         hasher.update(&out[start..]);
     }

@@ -90,9 +90,12 @@ pub mod pre_key_bundle {
     }
 }
 /// A serialized Double Ratchet session. Contains secrets: store it encrypted.
+/// Version 2 is written; version 1 is still read (SPEC.md section 8). The two
+/// differ only in how skipped seeds are stored: `skipped` in version 1,
+/// `skipped_runs` in version 2; the other field stays empty.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SessionState {
-    /// storage format version, 1
+    /// storage format version, 1 or 2
     #[prost(uint32, tag = "1")]
     pub version: u32,
     /// Ed25519 public key, 32 bytes
@@ -119,7 +122,7 @@ pub struct SessionState {
     /// absent until the first message is received
     #[prost(message, optional, tag = "9")]
     pub receiving: ::core::option::Option<session_state::ReceivingChain>,
-    /// oldest first
+    /// version 1 only: oldest first
     #[prost(message, repeated, tag = "10")]
     pub skipped: ::prost::alloc::vec::Vec<session_state::SkippedKey>,
     /// the X3DH parameters the session started from
@@ -131,6 +134,9 @@ pub struct SessionState {
     /// initiator: still attaching the prekey header
     #[prost(bool, tag = "13")]
     pub awaiting_reply: bool,
+    /// version 2 only: oldest first
+    #[prost(message, repeated, tag = "14")]
+    pub skipped_runs: ::prost::alloc::vec::Vec<session_state::SkippedRun>,
 }
 /// Nested message and enum types in `SessionState`.
 pub mod session_state {
@@ -165,6 +171,20 @@ pub mod session_state {
         /// 32 bytes
         #[prost(bytes = "vec", tag = "3")]
         pub message_seed: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// Consecutive skipped entries (in storage order) that share a ratchet key;
+    /// two adjacent runs never share one.
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct SkippedRun {
+        /// 32 bytes
+        #[prost(bytes = "vec", tag = "1")]
+        pub ratchet_key: ::prost::alloc::vec::Vec<u8>,
+        /// packed, one per entry, at least one
+        #[prost(uint32, repeated, tag = "2")]
+        pub counters: ::prost::alloc::vec::Vec<u32>,
+        /// 32 bytes per entry, in the order of counters
+        #[prost(bytes = "vec", tag = "3")]
+        pub message_seeds: ::prost::alloc::vec::Vec<u8>,
     }
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
     pub struct PreKeyHeader {

@@ -56,4 +56,12 @@ mod tests {
         assert_eq!(seed.as_bytes(), &hmac_sha256(&ck, &[1]));
         assert_eq!(chain.as_bytes(), &hmac_sha256(&ck, &[2]));
     }
+
+    #[test]
+    fn debug_prints_the_redacted_form() {
+        assert_eq!(
+            format!("{:?}", ChainKey::new([0x42; 32])),
+            "ChainKey([redacted])"
+        );
+    }
 }

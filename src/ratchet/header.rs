@@ -4,6 +4,7 @@
 //! many encodings of one message, and authenticating whichever one arrived would make the
 //! authenticated data depend on the sender's encoder.
 
+use super::message_key::SALT_LEN;
 use crate::keys::{IdentityKey, OneTimePreKeyId, PublicKey, SignedPreKeyId};
 
 /// Version byte at the start of every canonical header.
@@ -27,18 +28,19 @@ pub(crate) struct PreKeyFields {
     pub(crate) one_time_prekey_id: Option<OneTimePreKeyId>,
 }
 
-/// The ratchet header fields.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Header<'a> {
-    pub(crate) ratchet_key: &'a PublicKey,
+/// The ratchet header fields of one message: what the ratchet produces and consumes besides
+/// the ciphertext. How they are encoded is the wire layer's business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) ratchet_key: PublicKey,
     pub(crate) previous_counter: u32,
     pub(crate) counter: u32,
-    pub(crate) salt: &'a [u8; 16],
+    pub(crate) salt: [u8; SALT_LEN],
 }
 
 /// Builds `canonical header || session AD`, the AEAD associated data of one message.
 pub(crate) fn associated_data(
-    header: &Header<'_>,
+    header: &Header,
     prekey: Option<&PreKeyFields>,
     session_ad: &[u8],
 ) -> Vec<u8> {
@@ -52,7 +54,7 @@ pub(crate) fn associated_data(
     out.extend_from_slice(header.ratchet_key.as_bytes());
     out.extend_from_slice(&header.previous_counter.to_be_bytes());
     out.extend_from_slice(&header.counter.to_be_bytes());
-    out.extend_from_slice(header.salt);
+    out.extend_from_slice(&header.salt);
     debug_assert_eq!(out.len(), RATCHET_HEADER_LEN);
     if let Some(p) = prekey {
         out.extend_from_slice(p.identity_key.as_bytes());

@@ -57,7 +57,7 @@ pub(crate) struct MessageKey {
 }
 
 impl MessageKey {
-    pub(crate) fn seal(self, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal(self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, aead::SealTooLarge> {
         aead::seal(&self.key, &self.nonce, ad, plaintext)
     }
 
@@ -74,5 +74,20 @@ impl MessageKey {
 impl fmt::Debug for MessageKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("MessageKey").field(&Redacted).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_prints_the_redacted_form() {
+        let seed = MessageSeed::new([0x42; 32]);
+        assert_eq!(format!("{seed:?}"), "MessageSeed([redacted])");
+        assert_eq!(
+            format!("{:?}", seed.message_key(&[0; SALT_LEN])),
+            "MessageKey([redacted])"
+        );
     }
 }

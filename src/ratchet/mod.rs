@@ -5,6 +5,9 @@
 //!
 //! Decryption is transactional: every new value is computed into locals, the AEAD tag is
 //! checked, and only then is anything written to `self`.
+//!
+//! The ratchet is pure key schedule and AEAD over header fields and bytes: it knows nothing of
+//! envelopes or their encoding (`crate::wire`), nor of plaintext limits (the session's).
 
 pub(crate) mod chain_key;
 pub(crate) mod header;
@@ -16,20 +19,18 @@ use rand_core::CryptoRng;
 
 use crate::error::{DecryptError, EncryptError};
 use crate::keys::{KeyPair, PublicKey};
-use crate::wire::RatchetMessage;
 use chain_key::ChainKey;
 use header::{Header, PreKeyFields};
 use message_key::{MessageSeed, SALT_LEN};
 use root_key::RootKey;
-use skipped::SkippedKeys;
+use skipped::{SkippedKeys, StagedRun};
 
-/// Most messages one received message may skip over in a single chain. A larger jump is
-/// rejected with [`DecryptError::TooFarAhead`] before any key is derived.
+/// Most message keys one received message may make the receiver derive and skip over: in the
+/// current chain, `counter - next`; on a new ratchet key, the rest of the previous chain
+/// (`previous_counter - next`) plus the new chain's `counter`, together. A larger jump is
+/// rejected with [`DecryptError::TooFarAhead`] before any key is derived, so a forged message
+/// costs at most `MAX_SKIP` chain steps and one Diffie-Hellman before its tag is checked.
 pub const MAX_SKIP: u32 = 2000;
-
-/// Longest plaintext [`Session::encrypt`](crate::Session::encrypt) accepts (128 KiB). Media go
-/// in attachments, not messages.
-pub const MAX_PLAINTEXT_LEN: usize = 128 * 1024;
 
 #[derive(Clone)]
 pub(crate) struct SendingChain {
@@ -104,15 +105,13 @@ impl DoubleRatchet {
         }
     }
 
+    /// Encrypts `plaintext`, returning the header fields to send with the ciphertext.
     pub(crate) fn encrypt<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         ad: AdContext<'_>,
         plaintext: &[u8],
-    ) -> Result<RatchetMessage, EncryptError> {
-        if plaintext.len() > MAX_PLAINTEXT_LEN {
-            return Err(EncryptError::PlaintextTooLarge);
-        }
+    ) -> Result<(Header, Vec<u8>), EncryptError> {
         // Stage a DH ratchet step if one is due; commit it with the message below.
         let mut stepped = None;
         let mut chain = match &self.sending {
@@ -153,52 +152,48 @@ impl DoubleRatchet {
             None => *self.ratchet.public(),
         };
         let header = Header {
-            ratchet_key: &ratchet_key,
+            ratchet_key,
             previous_counter: self.previous_counter,
             counter,
-            salt: &salt,
+            salt,
         };
         let aad = header::associated_data(&header, ad.prekey, ad.session_ad);
-        let ciphertext = seed.message_key(&salt).seal(&aad, plaintext);
+        let ciphertext = seed.message_key(&salt).seal(&aad, plaintext)?;
 
         if let Some((ratchet, root_key)) = stepped {
             self.ratchet = ratchet;
             self.root_key = root_key;
         }
         self.sending = Some(chain);
-        Ok(RatchetMessage {
-            ratchet_key,
-            previous_counter: self.previous_counter,
-            counter,
-            salt,
-            ciphertext,
-        })
+        Ok((header, ciphertext))
     }
 
+    /// Decrypts the message with these header fields and ciphertext.
     pub(crate) fn decrypt(
         &mut self,
-        message: &RatchetMessage,
+        header: &Header,
+        ciphertext: &[u8],
         ad: AdContext<'_>,
     ) -> Result<Vec<u8>, DecryptError> {
-        let RatchetMessage {
+        let Header {
             ratchet_key,
             previous_counter,
             counter,
             salt,
-            ciphertext,
-        } = message;
-        let header = Header {
-            ratchet_key,
-            previous_counter: *previous_counter,
-            counter: *counter,
-            salt,
-        };
-        let aad = header::associated_data(&header, ad.prekey, ad.session_ad);
+        } = header;
+        // No sender emits a counter or PN of u32::MAX (5.6): refusing them first keeps every
+        // "next expected" below in range, so a chain can never be stuck at its last position.
+        if *counter == u32::MAX || *previous_counter == u32::MAX {
+            return Err(DecryptError::TooFarAhead);
+        }
+        let aad = header::associated_data(header, ad.prekey, ad.session_ad);
         let open = |seed: &MessageSeed| {
             seed.message_key(salt)
                 .open(&aad, ciphertext)
                 .ok_or(DecryptError::AuthenticationFailed)
         };
+        // `counter` < u32::MAX, so this cannot fail; checked all the same.
+        let next = counter.checked_add(1).ok_or(DecryptError::TooFarAhead)?;
 
         // 1. A key we skipped earlier.
         if let Some(seed) = self.skipped.get(ratchet_key, *counter) {
@@ -216,24 +211,31 @@ impl DoubleRatchet {
             if *counter < chain.counter {
                 return Err(DecryptError::DuplicateOrExpired);
             }
+            if *counter - chain.counter > MAX_SKIP {
+                return Err(DecryptError::TooFarAhead);
+            }
             let mut staged = chain.clone();
-            let skipped = skip_to(&mut staged, *counter)?;
+            let skipped = skip_to(&mut staged, *counter);
             let plaintext = open(&staged.chain_key.advance())?;
-            staged.counter = counter.saturating_add(1);
-            self.skipped.extend(skipped);
+            staged.counter = next;
+            self.skipped.extend(&[skipped]);
             self.receiving = Some(staged);
             return Ok(plaintext);
         }
 
         // 3. A new ratchet key: finish the old receiving chain up to PN, then step the root.
-        let mut skipped = Vec::new();
-        if let Some(old) = &self.receiving {
-            let mut old = old.clone();
-            skipped = skip_to(&mut old, *previous_counter)?;
-        }
-        if *counter > MAX_SKIP {
+        // Both skips together are bounded, and checked before anything is derived.
+        let old_gap = self
+            .receiving
+            .as_ref()
+            .map_or(0, |old| previous_counter.saturating_sub(old.counter));
+        if u64::from(old_gap) + u64::from(*counter) > u64::from(MAX_SKIP) {
             return Err(DecryptError::TooFarAhead);
         }
+        let old_run = self.receiving.as_ref().map(|old| {
+            let mut old = old.clone();
+            skip_to(&mut old, *previous_counter)
+        });
         // The key passed validation on decode, so DH is contributory; a failure here can only be
         // a forgery.
         let dh = self
@@ -246,11 +248,14 @@ impl DoubleRatchet {
             chain_key,
             counter: 0,
         };
-        skipped.extend(skip_to(&mut staged, *counter)?);
+        let new_run = skip_to(&mut staged, *counter);
         let plaintext = open(&staged.chain_key.advance())?;
-        staged.counter = counter.saturating_add(1);
+        staged.counter = next;
 
-        self.skipped.extend(skipped);
+        match old_run {
+            Some(old_run) => self.skipped.extend(&[old_run, new_run]),
+            None => self.skipped.extend(&[new_run]),
+        }
         self.receiving = Some(staged);
         self.root_key = root_key;
         if let Some(sending) = self.sending.take() {
@@ -260,20 +265,19 @@ impl DoubleRatchet {
     }
 }
 
-/// Advances `chain` to position `until`, returning the seeds of the positions passed over.
-/// Nothing is derived when the gap exceeds [`MAX_SKIP`]. A target behind the chain is a no-op.
-fn skip_to(
-    chain: &mut ReceivingChain,
-    until: u32,
-) -> Result<Vec<(PublicKey, u32, MessageSeed)>, DecryptError> {
+/// Advances `chain` to position `until`, returning the seeds of the positions passed over (none
+/// when `until` is not ahead). The caller has bounded the gap by [`MAX_SKIP`].
+fn skip_to(chain: &mut ReceivingChain, until: u32) -> StagedRun {
     let gap = until.saturating_sub(chain.counter);
-    if gap > MAX_SKIP {
-        return Err(DecryptError::TooFarAhead);
-    }
-    let mut out = Vec::with_capacity(gap as usize);
+    let mut run = StagedRun {
+        ratchet_key: chain.ratchet_key,
+        first: chain.counter,
+        // Allocated at its final size: growing would leave copies of the seeds in freed memory.
+        seeds: Vec::with_capacity(gap as usize),
+    };
     while chain.counter < until {
-        out.push((chain.ratchet_key, chain.counter, chain.chain_key.advance()));
+        run.seeds.push(chain.chain_key.advance());
         chain.counter += 1;
     }
-    Ok(out)
+    run
 }

@@ -41,3 +41,16 @@ impl fmt::Debug for RootKey {
         f.debug_tuple("RootKey").field(&Redacted).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_prints_the_redacted_form() {
+        assert_eq!(
+            format!("{:?}", RootKey::new([0x42; 32])),
+            "RootKey([redacted])"
+        );
+    }
+}

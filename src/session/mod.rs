@@ -12,11 +12,11 @@ use core::fmt;
 use rand_core::CryptoRng;
 
 use crate::bundle::PreKeyBundle;
-use crate::error::{DecryptError, Error};
+use crate::error::{DecryptError, EncryptError, Error};
 use crate::keys::{IdentityKey, IdentityKeyPair, OneTimePreKey, SignedPreKey};
 use crate::ratchet::header::PreKeyFields;
 use crate::ratchet::{AdContext, DoubleRatchet};
-use crate::wire::{Envelope, PreKeyMessage};
+use crate::wire::{Envelope, MAX_PLAINTEXT_LEN, PreKeyMessage, RatchetMessage};
 use crate::x3dh;
 
 /// Longest application context accepted by [`Session::initiate`] and [`Session::respond`].
@@ -124,7 +124,8 @@ impl Session {
             prekey: Some(fields),
             session_ad: &session.associated_data,
         };
-        let plaintext = session.ratchet.decrypt(&message.message, ad)?;
+        let m = &message.message;
+        let plaintext = session.ratchet.decrypt(&m.header(), &m.ciphertext, ad)?;
         Ok((session, plaintext))
     }
 
@@ -135,12 +136,16 @@ impl Session {
         rng: &mut R,
         plaintext: &[u8],
     ) -> Result<Envelope, Error> {
+        if plaintext.len() > MAX_PLAINTEXT_LEN {
+            return Err(EncryptError::PlaintextTooLarge.into());
+        }
         let prekey = self.awaiting_reply.then_some(&self.origin);
         let ad = AdContext {
             prekey,
             session_ad: &self.associated_data,
         };
-        let message = self.ratchet.encrypt(rng, ad, plaintext)?;
+        let (header, ciphertext) = self.ratchet.encrypt(rng, ad, plaintext)?;
+        let message = RatchetMessage::new(header, ciphertext);
         Ok(match prekey {
             Some(fields) => Envelope::PreKey(Box::new(PreKeyMessage {
                 fields: *fields,
@@ -173,7 +178,9 @@ impl Session {
             prekey,
             session_ad: &self.associated_data,
         };
-        let plaintext = self.ratchet.decrypt(message, ad)?;
+        let plaintext = self
+            .ratchet
+            .decrypt(&message.header(), &message.ciphertext, ad)?;
         // Anything that authenticates came from the peer, so the initiator has its reply.
         self.awaiting_reply = false;
         Ok(plaintext)

@@ -1,9 +1,12 @@
 //! Session storage: `to_bytes` / `from_bytes` (SPEC.md section 8).
 //!
 //! A versioned protobuf (`SessionState` in `proto/crosswire.proto`). Loading validates every
-//! field and the invariants the ratchet relies on, so a corrupted or hostile blob is an error,
-//! never a session that misbehaves later. Every later version of crosswire keeps loading
-//! version 1 (`test-vectors/session-state.json` pins it).
+//! field and the invariants the ratchet relies on, so a blob that is not a state this library
+//! could have written is an error. That is not integrity: the state is not authenticated, and a
+//! bit flip in a chain key or seed still loads and then silently fails every message of that
+//! chain. Applications must store it sealed (the account layer seals it with AES-256-GCM under
+//! the account's storage key, which also authenticates it). Every later version of crosswire
+//! keeps loading versions 1 and 2 (`test-vectors/session-state.json` pins both).
 
 use prost::Message;
 use x25519_dalek::StaticSecret;
@@ -19,22 +22,46 @@ use crate::ratchet::message_key::MessageSeed;
 use crate::ratchet::root_key::RootKey;
 use crate::ratchet::skipped::{MAX_SKIPPED_KEYS, SkippedKeys};
 use crate::ratchet::{DoubleRatchet, ReceivingChain, SendingChain};
-use crate::wire::decode_exact;
+use crate::wire::decode_exact_secret;
 
-/// The storage format version [`Session::to_bytes`] writes.
-const STATE_VERSION: u32 = 1;
+/// The storage format version [`Session::to_bytes`] writes: skipped seeds grouped in runs that
+/// share a ratchet key (version 1 repeated the key in every entry).
+const STATE_VERSION: u32 = 2;
+/// The first storage format version, still loaded.
+const STATE_VERSION_1: u32 = 1;
 
-/// Longest serialized session accepted: a full skipped-key store (about 76 bytes an entry)
-/// plus the largest context, with room to spare.
+/// Length of a message seed in a stored run.
+const SEED_LEN: usize = 32;
+
+/// Longest serialized session accepted: a full skipped-key store in the version 1 layout
+/// (about 76 bytes an entry; version 2 needs at most 37) plus the largest context, with room to
+/// spare.
 pub const MAX_STATE_LEN: usize = 256 * 1024;
 
 impl Session {
-    /// Serializes the whole session, secrets included: encrypt it at rest. The returned buffer
-    /// is wiped when dropped.
+    /// Serializes the whole session, secrets included: seal it at rest (it is not
+    /// authenticated; SPEC.md section 8). The returned buffer is wiped when dropped.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut state = self.to_state(STATE_VERSION);
+        let bytes = Zeroizing::new(state.encode_to_vec());
+        wipe(&mut state);
+        bytes
+    }
+
+    /// The version 1 encoding, which this version no longer writes: for the vectors that pin
+    /// its loading.
+    #[cfg(test)]
+    pub(crate) fn to_bytes_v1(&self) -> Zeroizing<Vec<u8>> {
+        let mut state = self.to_state(STATE_VERSION_1);
+        let bytes = Zeroizing::new(state.encode_to_vec());
+        wipe(&mut state);
+        bytes
+    }
+
+    fn to_state(&self, version: u32) -> proto::SessionState {
         let r = &self.ratchet;
         let mut state = proto::SessionState {
-            version: STATE_VERSION,
+            version,
             local_identity: self.local_identity.as_bytes().to_vec(),
             remote_identity: self.remote_identity.as_bytes().to_vec(),
             associated_data: self.associated_data.clone(),
@@ -50,15 +77,7 @@ impl Session {
                 chain_key: c.chain_key.as_bytes().to_vec(),
                 counter: c.counter,
             }),
-            skipped: r
-                .skipped
-                .iter()
-                .map(|(key, counter, seed)| ps::SkippedKey {
-                    ratchet_key: key.as_bytes().to_vec(),
-                    counter,
-                    message_seed: seed.as_bytes().to_vec(),
-                })
-                .collect(),
+            skipped: Vec::new(),
             origin: Some(ps::PreKeyHeader {
                 base_key: self.origin.base_key.as_bytes().to_vec(),
                 signed_prekey_id: self.origin.signed_prekey_id.0,
@@ -66,10 +85,21 @@ impl Session {
             }),
             initiator: self.initiator,
             awaiting_reply: self.awaiting_reply,
+            skipped_runs: Vec::new(),
         };
-        let bytes = Zeroizing::new(state.encode_to_vec());
-        wipe(&mut state);
-        bytes
+        if version == STATE_VERSION_1 {
+            state.skipped = Vec::with_capacity(r.skipped.len());
+            state
+                .skipped
+                .extend(r.skipped.iter().map(|(key, counter, seed)| ps::SkippedKey {
+                    ratchet_key: key.as_bytes().to_vec(),
+                    counter,
+                    message_seed: seed.as_bytes().to_vec(),
+                }));
+        } else {
+            state.skipped_runs = runs(&r.skipped);
+        }
+        state
     }
 
     /// Loads a session written by [`to_bytes`](Self::to_bytes) of this or any earlier version.
@@ -77,10 +107,12 @@ impl Session {
         if bytes.len() > MAX_STATE_LEN {
             return Err(StateError::Malformed);
         }
-        let mut state = decode_exact::<proto::SessionState>(bytes).ok_or(StateError::Malformed)?;
+        let mut state =
+            decode_exact_secret::<proto::SessionState>(bytes, wipe).ok_or(StateError::Malformed)?;
         let session = match state.version {
-            STATE_VERSION => load_v1(&state),
-            0 => Err(StateError::Malformed),
+            STATE_VERSION_1 if state.skipped_runs.is_empty() => load(&state),
+            STATE_VERSION if state.skipped.is_empty() => load(&state),
+            0 | STATE_VERSION_1 | STATE_VERSION => Err(StateError::Malformed),
             _ => Err(StateError::UnsupportedVersion),
         };
         wipe(&mut state);
@@ -88,7 +120,31 @@ impl Session {
     }
 }
 
-fn load_v1(s: &proto::SessionState) -> Result<Session, StateError> {
+/// Groups the skipped entries, oldest first, into maximal runs of one ratchet key. The order of
+/// entries is kept exactly, so eviction order survives a round trip.
+fn runs(skipped: &SkippedKeys) -> Vec<ps::SkippedRun> {
+    let entries: Vec<_> = skipped.iter().collect();
+    entries
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| {
+            // Allocated at its final size: growing would leave seed bytes in freed memory.
+            let mut message_seeds = Vec::with_capacity(run.len() * SEED_LEN);
+            for (_, _, seed) in run {
+                message_seeds.extend_from_slice(seed.as_bytes());
+            }
+            ps::SkippedRun {
+                ratchet_key: run
+                    .first()
+                    .map(|e| e.0.as_bytes().to_vec())
+                    .unwrap_or_default(),
+                counters: run.iter().map(|e| e.1).collect(),
+                message_seeds,
+            }
+        })
+        .collect()
+}
+
+fn load(s: &proto::SessionState) -> Result<Session, StateError> {
     let bad = |_| StateError::Malformed;
     let local_identity = IdentityKey::from_slice(&s.local_identity).map_err(bad)?;
     let remote_identity = IdentityKey::from_slice(&s.remote_identity).map_err(bad)?;
@@ -139,20 +195,7 @@ fn load_v1(s: &proto::SessionState) -> Result<Session, StateError> {
         return Err(StateError::Malformed);
     }
 
-    if s.skipped.len() > MAX_SKIPPED_KEYS {
-        return Err(StateError::Malformed);
-    }
-    let mut skipped = SkippedKeys::default();
-    let mut entries = Vec::with_capacity(s.skipped.len());
-    for k in &s.skipped {
-        let key = PublicKey::from_slice(&k.ratchet_key).map_err(bad)?;
-        entries.push((key, k.counter, MessageSeed::new(secret32(&k.message_seed)?)));
-    }
-    skipped.extend(entries);
-    if skipped.len() != s.skipped.len() {
-        // Two entries for one position.
-        return Err(StateError::Malformed);
-    }
+    let skipped = load_skipped(s)?;
 
     let ratchet = DoubleRatchet {
         root_key: RootKey::new(secret32(&s.root_key)?),
@@ -171,6 +214,52 @@ fn load_v1(s: &proto::SessionState) -> Result<Session, StateError> {
         initiator: s.initiator,
         awaiting_reply: s.awaiting_reply,
     })
+}
+
+/// The skipped store of either version: at most [`MAX_SKIPPED_KEYS`] entries, no two for one
+/// position, every ratchet key valid. Seeds go straight from the decoded fields into the store.
+fn load_skipped(s: &proto::SessionState) -> Result<SkippedKeys, StateError> {
+    let bad = |_| StateError::Malformed;
+    let count = s.skipped.len()
+        + s.skipped_runs
+            .iter()
+            .map(|r| r.counters.len())
+            .sum::<usize>();
+    if count > MAX_SKIPPED_KEYS {
+        return Err(StateError::Malformed);
+    }
+    let mut skipped = SkippedKeys::with_capacity(count);
+    for k in &s.skipped {
+        let key = PublicKey::from_slice(&k.ratchet_key).map_err(bad)?;
+        let seed = MessageSeed::new(secret32(&k.message_seed)?);
+        if !skipped.push_loaded(key, k.counter, seed) {
+            return Err(StateError::Malformed);
+        }
+    }
+    let mut previous: Option<&[u8]> = None;
+    for run in &s.skipped_runs {
+        // Empty runs, adjacent runs of one key and seed counts that do not match the counters
+        // are not what `to_bytes` writes.
+        if run.counters.is_empty()
+            || run.message_seeds.len() != run.counters.len() * SEED_LEN
+            || previous == Some(&run.ratchet_key[..])
+        {
+            return Err(StateError::Malformed);
+        }
+        previous = Some(&run.ratchet_key);
+        let key = PublicKey::from_slice(&run.ratchet_key).map_err(bad)?;
+        for (counter, seed) in run
+            .counters
+            .iter()
+            .zip(run.message_seeds.chunks_exact(SEED_LEN))
+        {
+            let seed = MessageSeed::new(secret32(seed)?);
+            if !skipped.push_loaded(key, *counter, seed) {
+                return Err(StateError::Malformed);
+            }
+        }
+    }
+    Ok(skipped)
 }
 
 fn secret32(bytes: &[u8]) -> Result<[u8; 32], StateError> {
@@ -193,5 +282,8 @@ fn wipe(s: &mut proto::SessionState) {
     }
     for k in &mut s.skipped {
         k.message_seed.zeroize();
+    }
+    for r in &mut s.skipped_runs {
+        r.message_seeds.zeroize();
     }
 }

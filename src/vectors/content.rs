@@ -423,12 +423,12 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
         (
             "a text of 65537 bytes",
             [head.clone(), long_text(65_537)].concat(),
-            "Content(TextTooLong)",
+            "content.text_too_long",
         ),
         (
             "a receipt of 1025 ids",
             [head.clone(), receipt_ids(1025)].concat(),
-            "Content(InvalidReceipt)",
+            "content.invalid_receipt",
         ),
         (
             "a reaction emoji of 65 bytes",
@@ -437,22 +437,22 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                 ld(6, &[ld(1, &target), ld(2, &[b'a'; 65])].concat()),
             ]
             .concat(),
-            "Content(InvalidEmoji)",
+            "content.invalid_emoji",
         ),
         (
             "a caption of 4097 bytes",
             [head.clone(), pointer(&|p| p.caption = "c".repeat(4097))].concat(),
-            "Content(Attachment(FieldTooLong))",
+            "content.attachment.field_too_long",
         ),
         (
             "an attachment of 2^32 chunks and one byte more",
             [head.clone(), pointer(&|p| p.plaintext_size = (1 << 42) + 1)].concat(),
-            "Content(Attachment(TooLarge))",
+            "content.attachment.too_large",
         ),
         (
             "a known field with the wrong wire type (message_id as a varint)",
             [vi(1, 5), vi(2, 5), long_text(1)].concat(),
-            "Content(Malformed)",
+            "content.malformed",
         ),
         (
             "a uint32 wider than 32 bits (chunk_size 2^32 + 1024)",
@@ -461,7 +461,7 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                 pointer_and(&|p| p.chunk_size = 0, &vi(5, (1 << 32) + 1024)),
             ]
             .concat(),
-            "Content(Malformed)",
+            "content.malformed",
         ),
         (
             "an enum wider than 32 bits (format 2^32 + 1)",
@@ -470,32 +470,32 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                 ld(3, &[ld(1, b"x"), vi(2, (1 << 32) + 1)].concat()),
             ]
             .concat(),
-            "Content(Malformed)",
+            "content.malformed",
         ),
         (
             "invalid UTF-8 in a text",
             [head.clone(), ld(3, &ld(1, &[0xc3, 0x28]))].concat(),
-            "Content(Malformed)",
+            "content.malformed",
         ),
         (
             "order: a 15-byte message id, then a fault of structure after the body",
             [bad_head.clone(), long_text(1), vec![0x0a, 0x05]].concat(),
-            "Content(Malformed)",
+            "content.malformed",
         ),
         (
             "order: a 15-byte message id and a receipt of 1025 ids (counted first)",
             [bad_head.clone(), receipt_ids(1025)].concat(),
-            "Content(InvalidReceipt)",
+            "content.invalid_receipt",
         ),
         (
             "order: a 15-byte message id and an empty reaction emoji",
             [bad_head.clone(), ld(6, &ld(1, &target))].concat(),
-            "Content(InvalidMessageId)",
+            "content.invalid_message_id",
         ),
         (
             "order: an edit with a 15-byte target and no text",
             [head.clone(), ld(7, &ld(1, &target[..15]))].concat(),
-            "Content(InvalidMessageId)",
+            "content.invalid_message_id",
         ),
         (
             "order: a pointer with a 31-byte key and chunk size 0",
@@ -507,7 +507,7 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                 }),
             ]
             .concat(),
-            "Content(Attachment(InvalidPointer))",
+            "content.attachment.invalid_pointer",
         ),
         (
             "order: a pointer with chunk size 0 and no locator",
@@ -519,7 +519,7 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                 }),
             ]
             .concat(),
-            "Content(Attachment(InvalidChunkSize))",
+            "content.attachment.invalid_chunk_size",
         ),
     ];
     let mut out: Vec<Value> = cases
@@ -531,13 +531,13 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
         })
         .collect();
     // Larger than MAX_PLAINTEXT_LEN, with valid padding: the size is checked first.
-    let oversized = vec![0x80u8; crate::ratchet::MAX_PLAINTEXT_LEN + 160];
-    assert_eq!(reject(&oversized), "Content(TooLarge)");
+    let oversized = vec![0x80u8; crate::wire::MAX_PLAINTEXT_LEN + 160];
+    assert_eq!(reject(&oversized), "content.too_large");
     out.push(json!({
         "name": "a plaintext of 131232 bytes (0x80 each), past MAX_PLAINTEXT_LEN",
         "plaintext_byte": "80",
         "plaintext_length": oversized.len(),
-        "error": "Content(TooLarge)",
+        "error": "content.too_large",
     }));
     out
 }
@@ -545,7 +545,7 @@ fn bounds_and_order(text_case: &Value, t: &mut Tape) -> Vec<Value> {
 fn reject(plaintext: &[u8]) -> String {
     match Content::from_plaintext(plaintext) {
         Ok(_) => panic!("accepted"),
-        Err(e) => format!("{:?}", Error::from(e)),
+        Err(e) => super::error_code(&Error::from(e)).to_owned(),
     }
 }
 
@@ -563,38 +563,38 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
     let mut no_marker = plaintext.clone();
     no_marker[encoded.len()] = 0x81;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("empty plaintext", Vec::new(), "Content(BadPadding)"),
+        ("empty plaintext", Vec::new(), "content.bad_padding"),
         (
             "length not a multiple of 160",
             plaintext[..159].to_vec(),
-            "Content(BadPadding)",
+            "content.bad_padding",
         ),
         (
             "final bucket all zero",
             [&plaintext[..], &[0; 160]].concat(),
-            "Content(BadPadding)",
+            "content.bad_padding",
         ),
         (
             "padding marker 0x81 instead of 0x80",
             no_marker,
-            "Content(BadPadding)",
+            "content.bad_padding",
         ),
         (
             "not protobuf (a truncated field)",
             pad(&encoded[..encoded.len() - 1]),
-            "Content(Malformed)",
+            "content.malformed",
         ),
         (
             "message id of 15 bytes",
             edit(&|m| {
                 m.message_id.pop();
             }),
-            "Content(InvalidMessageId)",
+            "content.invalid_message_id",
         ),
         (
             "no body (a body type from a newer version)",
             edit(&|m| m.body = None),
-            "Content(Unsupported)",
+            "content.unsupported",
         ),
         (
             "receipt of an unknown kind",
@@ -604,7 +604,7 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                     message_ids: vec![target.clone()],
                 }));
             }),
-            "Content(Unsupported)",
+            "content.unsupported",
         ),
         (
             "receipt without message ids",
@@ -614,7 +614,7 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                     message_ids: Vec::new(),
                 }));
             }),
-            "Content(InvalidReceipt)",
+            "content.invalid_receipt",
         ),
         (
             "reaction with an empty emoji",
@@ -625,7 +625,7 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                     remove: false,
                 }));
             }),
-            "Content(InvalidEmoji)",
+            "content.invalid_emoji",
         ),
         (
             "edit without text",
@@ -635,7 +635,7 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                     text: None,
                 }));
             }),
-            "Content(Malformed)",
+            "content.malformed",
         ),
         (
             "attachment with a 31-byte key",
@@ -648,7 +648,7 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                     ..Default::default()
                 }));
             }),
-            "Content(Attachment(InvalidPointer))",
+            "content.attachment.invalid_pointer",
         ),
         (
             "attachment without a locator",
@@ -660,7 +660,7 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                     ..Default::default()
                 }));
             }),
-            "Content(Attachment(InvalidPointer))",
+            "content.attachment.invalid_pointer",
         ),
         (
             "attachment with chunk size 0",
@@ -672,7 +672,7 @@ fn invalid(text_case: &Value, t: &mut Tape) -> Vec<Value> {
                     ..Default::default()
                 }));
             }),
-            "Content(Attachment(InvalidChunkSize))",
+            "content.attachment.invalid_chunk_size",
         ),
     ];
     cases

@@ -18,8 +18,8 @@ use crate::wire::{Envelope, MAX_ENVELOPE_LEN};
 /// Seed of the generator's ChaCha20Rng for this file.
 const SEED: u64 = 9;
 
-const DESCRIPTION: &str = "Inputs that MUST be rejected, with the error crosswire returns (the \
-    Debug form of crosswire::Error, e.g. Wire(InvalidKey(LowOrder))). `operation` says what is \
+const DESCRIPTION: &str = "Inputs that MUST be rejected, with the error crosswire returns (its \
+    stable code, SPEC 1.1, e.g. wire.key.low_order). `operation` says what is \
     attempted: public_key (X25519 key validation, SPEC 2.2), identity_key (Ed25519 key \
     validation, 2.1), bundle (PreKeyBundle decoding, 2.6), envelope (Envelope decoding, 6), \
     session_state (loading, 8), decrypt (load `state`, decode `envelope`, decrypt: 4.3 and 5.7; \
@@ -99,11 +99,12 @@ fn apply(case: &Value) -> String {
         "decrypt" => {
             let state = bytes(case, "state");
             let mut session = Session::from_bytes(&state).expect("state loads");
+            let loaded = session.to_bytes();
             let envelope = Envelope::from_bytes(&bytes(case, "envelope")).expect("decodes");
             let result = session.decrypt(&envelope).map(drop);
             assert_eq!(
                 session.to_bytes()[..],
-                state[..],
+                loaded[..],
                 "failed decrypt changed the state"
             );
             result
@@ -133,7 +134,7 @@ fn apply(case: &Value) -> String {
     };
     match result {
         Ok(()) => panic!("{}: accepted", text(case, "name")),
-        Err(e) => format!("{e:?}"),
+        Err(e) => super::error_code(&e).to_owned(),
     }
 }
 
@@ -169,7 +170,7 @@ fn unhex(s: &str) -> Vec<u8> {
 fn keys(out: &mut Cases, rng: &mut Tape) {
     for (what, u) in LOW_ORDER {
         let name = format!("X25519 key of low order ({what})");
-        out.add_input(&name, "public_key", &unhex(u), "Key(LowOrder)");
+        out.add_input(&name, "public_key", &unhex(u), "key.low_order");
     }
     let genuine = *KeyPair::generate(rng).public().as_bytes();
     let mut high_bit = genuine;
@@ -190,21 +191,21 @@ fn keys(out: &mut Cases, rng: &mut Tape) {
             &format!("X25519 key {name}"),
             "public_key",
             &key,
-            "Key(NonCanonical)",
+            "key.non_canonical",
         );
     }
     out.add_input(
         "X25519 key of 31 bytes",
         "public_key",
         &genuine[..31],
-        "Key(InvalidLength)",
+        "key.invalid_length",
     );
     let long = [genuine.as_slice(), &[0]].concat();
     out.add_input(
         "X25519 key of 33 bytes",
         "public_key",
         &long,
-        "Key(InvalidLength)",
+        "key.invalid_length",
     );
 
     let id = "identity_key";
@@ -212,20 +213,20 @@ fn keys(out: &mut Cases, rng: &mut Tape) {
         "Ed25519 neutral element (0, 1)",
         id,
         &unhex(ED_NEUTRAL),
-        "Key(LowOrder)",
+        "key.low_order",
     );
     out.add_input(
         "Ed25519 point of order 8",
         id,
         &unhex(ED_ORDER_8),
-        "Key(LowOrder)",
+        "key.low_order",
     );
     let minus_one = unhex("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
     out.add_input(
         "Ed25519 point (0, -1) of order 2",
         id,
         &minus_one,
-        "Key(LowOrder)",
+        "key.low_order",
     );
     let mut y2 = [0u8; 32];
     y2[0] = 2;
@@ -233,7 +234,7 @@ fn keys(out: &mut Cases, rng: &mut Tape) {
         "Ed25519 y = 2, not on the curve",
         id,
         &y2,
-        "Key(NonCanonical)",
+        "key.non_canonical",
     );
     let mut y3_plus_p = unhex(U_P);
     y3_plus_p[0] += 3;
@@ -241,7 +242,7 @@ fn keys(out: &mut Cases, rng: &mut Tape) {
         "Ed25519 y = p + 3, non-canonical",
         id,
         &y3_plus_p,
-        "Key(NonCanonical)",
+        "key.non_canonical",
     );
     let mut negative_zero = unhex(ED_NEUTRAL);
     negative_zero[31] |= 0x80;
@@ -249,15 +250,38 @@ fn keys(out: &mut Cases, rng: &mut Tape) {
         "Ed25519 x = 0 with the sign bit set",
         id,
         &negative_zero,
-        "Key(NonCanonical)",
+        "key.non_canonical",
     );
     let alice = IdentityKeyPair::generate(rng);
     out.add_input(
         "Ed25519 key of 31 bytes",
         id,
         &alice.public().as_bytes()[..31],
-        "Key(InvalidLength)",
+        "key.invalid_length",
     );
+    // The same key plus each non-zero torsion point: the same X25519 DH as the key itself, but
+    // outside the prime-order subgroup (SPEC 2.1).
+    for k in 1..8u8 {
+        out.add_input(
+            &format!("Ed25519 genuine key plus {k} x (a point of order 8)"),
+            id,
+            &torsioned(alice.public().as_bytes(), k),
+            "key.low_order",
+        );
+    }
+}
+
+/// `A + [k]T` for the Ed25519 point `A` encoded by `key` and `T` = [`ED_ORDER_8`].
+fn torsioned(key: &[u8], k: u8) -> [u8; 32] {
+    use curve25519_dalek::Scalar;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    let point = |b: &[u8]| {
+        let b: [u8; 32] = b.try_into().expect("32 bytes");
+        CompressedEdwardsY(b).decompress().expect("a curve point")
+    };
+    (point(key) + Scalar::from(k) * point(&unhex(ED_ORDER_8)))
+        .compress()
+        .to_bytes()
 }
 
 /// Genuine parties, messages and states to derive the negative cases from.
@@ -304,21 +328,21 @@ impl Fixture {
         let mut alice = Session::initiate(rng, &alice_id, &bundle, &context).expect("initiate");
         let m0 = alice.encrypt(rng, b"m0").expect("m0");
         let m1 = alice.encrypt(rng, b"m1").expect("m1");
-        let alice_waiting = alice.to_bytes().to_vec();
+        let alice_waiting = alice.to_bytes_v1().to_vec();
         let Envelope::PreKey(first) = &m0 else {
             panic!("prekey message")
         };
         let (mut bob, _) =
             Session::respond(&bob_id, &spk, Some(&opk), first, &context).expect("respond");
-        let bob_after_m0 = bob.to_bytes().to_vec();
+        let bob_after_m0 = bob.to_bytes_v1().to_vec();
         bob.decrypt(&m1).expect("m1");
         let r0 = bob.encrypt(rng, b"r0").expect("r0");
         let r1 = bob.encrypt(rng, b"r1").expect("r1");
         alice.decrypt(&r1).expect("r1");
         alice.decrypt(&r0).expect("r0");
-        let alice_after_r = alice.to_bytes().to_vec();
+        let alice_after_r = alice.to_bytes_v1().to_vec();
         let a0 = alice.encrypt(rng, b"a0").expect("a0");
-        let alice_sent_a0 = alice.to_bytes().to_vec();
+        let alice_sent_a0 = alice.to_bytes_v1().to_vec();
 
         // Bob's first chain continued far ahead, on a copy.
         let mut far = bob.clone();
@@ -334,7 +358,7 @@ impl Fixture {
         bob.decrypt(&a0).expect("a0");
         let b0 = bob.encrypt(rng, b"b0").expect("b0");
         alice.decrypt(&b0).expect("b0");
-        let alice_later = alice.to_bytes().to_vec();
+        let alice_later = alice.to_bytes_v1().to_vec();
 
         let mallory = IdentityKeyPair::generate(rng);
         let mut other = Session::initiate(rng, &mallory, &bundle, &context).expect("other");
@@ -375,32 +399,32 @@ fn bundles(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
         (
             "bundle: one bit of the signature flipped",
             change_bundle(&|b| b.signed_prekey_signature[10] ^= 0x04),
-            "Bundle(BadSignature)",
+            "bundle.bad_signature",
         ),
         (
             "bundle: identity key replaced by another genuine one",
             change_bundle(&|b| b.identity_key = other.public().as_bytes().to_vec()),
-            "Bundle(BadSignature)",
+            "bundle.bad_signature",
         ),
         (
             "bundle: signed prekey id changed (the signature covers it)",
             change_bundle(&|b| b.signed_prekey_id += 1),
-            "Bundle(BadSignature)",
+            "bundle.bad_signature",
         ),
         (
             "bundle: signed prekey replaced by another genuine key",
             change_bundle(&|b| b.signed_prekey = other_key.as_bytes().to_vec()),
-            "Bundle(BadSignature)",
+            "bundle.bad_signature",
         ),
         (
             "bundle: signature S replaced by S + L (non-canonical scalar)",
             change_bundle(&|b| add_group_order(&mut b.signed_prekey_signature[32..])),
-            "Bundle(BadSignature)",
+            "bundle.bad_signature",
         ),
         (
             "bundle: signed prekey of low order (u = 0)",
             change_bundle(&|b| b.signed_prekey = vec![0; 32]),
-            "Bundle(InvalidKey(LowOrder))",
+            "bundle.key.low_order",
         ),
         (
             "bundle: one-time prekey of low order (order 8)",
@@ -409,52 +433,57 @@ fn bundles(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
                     k.public_key = unhex(LOW_ORDER[2].1);
                 }
             }),
-            "Bundle(InvalidKey(LowOrder))",
+            "bundle.key.low_order",
         ),
         (
             "bundle: identity key of small order",
             change_bundle(&|b| b.identity_key = unhex(ED_ORDER_8)),
-            "Bundle(InvalidKey(LowOrder))",
+            "bundle.key.low_order",
+        ),
+        (
+            "bundle: identity key with a small-order component (key plus a point of order 8)",
+            change_bundle(&|b| b.identity_key = torsioned(&b.identity_key, 1).to_vec()),
+            "bundle.key.low_order",
         ),
         (
             "bundle: signed prekey non-canonical (u = p)",
             change_bundle(&|b| b.signed_prekey = unhex(U_P)),
-            "Bundle(InvalidKey(NonCanonical))",
+            "bundle.key.non_canonical",
         ),
         (
             "bundle: signed prekey of 33 bytes",
             change_bundle(&|b| b.signed_prekey.push(0)),
-            "Bundle(InvalidKey(InvalidLength))",
+            "bundle.key.invalid_length",
         ),
         (
             "bundle: signature of 65 bytes",
             change_bundle(&|b| b.signed_prekey_signature.push(0)),
-            "Bundle(Malformed)",
+            "bundle.malformed",
         ),
         (
             "bundle: unknown version 2",
             change_bundle(&|b| b.version = 2),
-            "Bundle(Malformed)",
+            "bundle.unsupported_version",
         ),
         (
             "bundle: version absent (0)",
             change_bundle(&|b| b.version = 0),
-            "Bundle(Malformed)",
+            "bundle.unsupported_version",
         ),
         (
             "bundle: a trailing zero byte",
             [f.bundle.as_slice(), &[0]].concat(),
-            "Bundle(Malformed)",
+            "bundle.malformed",
         ),
         (
             "bundle: an unknown field 15 (varint 1) appended",
             [f.bundle.as_slice(), &[0x78, 0x01]].concat(),
-            "Bundle(Malformed)",
+            "bundle.malformed",
         ),
         (
             "bundle: 513 bytes, over MAX_BUNDLE_LEN (an unknown bytes field pads it)",
             pad_to(&f.bundle, 513),
-            "Bundle(Malformed)",
+            "bundle.malformed",
         ),
     ];
     for (name, input, error) in cases {
@@ -538,109 +567,116 @@ fn envelopes(out: &mut Cases, f: &Fixture) {
         (
             "envelope: a trailing zero byte",
             [r0.as_slice(), &[0]].concat(),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: an unknown field 15 (varint 1) appended",
             [r0.as_slice(), &[0x78, 0x01]].concat(),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: an unknown field inside the ratchet message",
             with_nested_unknown,
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: the version field repeated",
             [r0.as_slice(), &[0x08, 0x01]].concat(),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: version as a non-minimal varint (81 00)",
             long_varint,
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: the same fields out of order (body before version)",
             [&r0[2..], &r0[..2]].concat(),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: version 2^32 + 1 as a five-byte varint (truncates to 1)",
             [&[0x08, 0x81, 0x80, 0x80, 0x80, 0x10][..], &r0[2..]].concat(),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: counter 0 written explicitly",
             explicit_zero,
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: unknown version 2",
             edit(&f.r0, |e| e.version = 2),
-            "Wire(UnsupportedVersion)",
+            "wire.unsupported_version",
         ),
         (
             "envelope: version absent (0)",
             edit(&f.r0, |e| e.version = 0),
-            "Wire(UnsupportedVersion)",
+            "wire.unsupported_version",
         ),
         (
             "envelope: empty input",
             Vec::new(),
-            "Wire(UnsupportedVersion)",
+            "wire.unsupported_version",
         ),
         (
             "envelope: no body",
             edit(&f.r0, |e| e.body = None),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: prekey message without its ratchet message",
             edit(&f.m0, |e| prekey(e).message = None),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: ciphertext of 15 bytes (shorter than a tag)",
             edit(&f.r0, |e| inner(e).ciphertext.truncate(15)),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: salt of 17 bytes",
             edit(&f.r0, |e| inner(e).salt.push(0)),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: salt of 15 bytes",
             edit(&f.r0, |e| {
                 inner(e).salt.pop();
             }),
-            "Wire(Malformed)",
+            "wire.malformed",
         ),
         (
             "envelope: ratchet key of 33 bytes",
             edit(&f.r0, |e| inner(e).ratchet_key.push(0)),
-            "Wire(InvalidKey(InvalidLength))",
+            "wire.key.invalid_length",
         ),
         (
             "envelope: ratchet key of low order (order 8)",
             edit(&f.r0, |e| inner(e).ratchet_key = unhex(LOW_ORDER[3].1)),
-            "Wire(InvalidKey(LowOrder))",
+            "wire.key.low_order",
         ),
         (
             "envelope: ratchet key non-canonical (u = p)",
             edit(&f.r0, |e| inner(e).ratchet_key = unhex(U_P)),
-            "Wire(InvalidKey(NonCanonical))",
+            "wire.key.non_canonical",
         ),
         (
             "envelope: base key of low order (u = 1)",
             edit(&f.m0, |e| prekey(e).base_key = unhex(LOW_ORDER[1].1)),
-            "Wire(InvalidKey(LowOrder))",
+            "wire.key.low_order",
         ),
         (
             "envelope: identity key of small order in a prekey message",
             edit(&f.m0, |e| prekey(e).identity_key = unhex(ED_ORDER_8)),
-            "Wire(InvalidKey(LowOrder))",
+            "wire.key.low_order",
+        ),
+        (
+            "envelope: identity key with a small-order component in a prekey message",
+            edit(&f.m0, |e| {
+                prekey(e).identity_key = torsioned(&prekey(e).identity_key, 4).to_vec();
+            }),
+            "wire.key.low_order",
         ),
         (
             "envelope: identity key not on the curve in a prekey message",
@@ -649,7 +685,7 @@ fn envelopes(out: &mut Cases, f: &Fixture) {
                 y2[0] = 2;
                 prekey(e).identity_key = y2;
             }),
-            "Wire(InvalidKey(NonCanonical))",
+            "wire.key.non_canonical",
         ),
     ];
     for (name, input, error) in cases {
@@ -660,7 +696,7 @@ fn envelopes(out: &mut Cases, f: &Fixture) {
         "envelope: MAX_ENVELOPE_LEN + 1 bytes",
         "envelope",
         json!({"input_length": too_large, "input_byte": "00"}),
-        "Wire(TooLarge)",
+        "wire.too_large",
     );
 }
 
@@ -669,7 +705,7 @@ fn decryption(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
         let inputs = json!({"state": hex(state), "envelope": hex(envelope)});
         out.add(name, "decrypt", inputs, error);
     };
-    let auth = "Decrypt(AuthenticationFailed)";
+    let auth = "decrypt.authentication_failed";
     let waiting = &f.alice_waiting;
     add(
         "tag: last byte flipped",
@@ -715,7 +751,7 @@ fn decryption(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
         auth,
     );
 
-    let dup = "Decrypt(DuplicateOrExpired)";
+    let dup = "decrypt.duplicate_or_expired";
     add(
         "replay of a message of the current receiving chain",
         &f.alice_after_r,
@@ -735,7 +771,7 @@ fn decryption(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
         auth,
     );
 
-    let far = "Decrypt(TooFarAhead)";
+    let far = "decrypt.too_far_ahead";
     add(
         "skip past the bound within the current chain (counter 2003 when 2 is next)",
         &f.alice_after_r,
@@ -759,13 +795,13 @@ fn decryption(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
         "prekey message to the initiator",
         waiting,
         f.m0.to_bytes(),
-        "Decrypt(UnexpectedMessageType)",
+        "decrypt.unexpected_message_type",
     );
     add(
         "prekey message of another session to the responder",
         &f.bob_after_m0,
         f.other_m0.to_bytes(),
-        "Decrypt(SessionMismatch)",
+        "decrypt.session_mismatch",
     );
     let Envelope::PreKey(m1) = &f.m1 else {
         panic!("prekey message")
@@ -811,18 +847,18 @@ fn responding(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
     let mut add = |name: &str, change: Value, error: &str| {
         out.add(name, "respond", merge(base.clone(), change), error);
     };
-    let auth = "Decrypt(AuthenticationFailed)";
+    let auth = "decrypt.authentication_failed";
     add(
         "one-time prekey named but not supplied",
         json!({"one_time_prekey": null}),
-        "Decrypt(SessionMismatch)",
+        "decrypt.session_mismatch",
     );
     let bob = IdentityKeyPair::from_seed(&f.bob_seed);
     let spk9 = SignedPreKey::generate(rng, &bob, SignedPreKeyId(9));
     add(
         "signed prekey with another id supplied",
         json!({"signed_prekey": hex(&spk9.to_bytes()[..])}),
-        "Decrypt(SessionMismatch)",
+        "decrypt.session_mismatch",
     );
     let stranger = *KeyPair::generate(rng).public();
     add(
@@ -858,12 +894,12 @@ fn states(out: &mut Cases, f: &Fixture) {
     };
     let bob = &f.bob_after_m0;
     let alice = &f.alice_after_r;
-    let malformed = "State(Malformed)";
+    let malformed = "state.malformed";
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
-            "state: unknown version 2",
-            change_state(bob, &|s| s.version = 2),
-            "State(UnsupportedVersion)",
+            "state: unknown version 3",
+            change_state(bob, &|s| s.version = 3),
+            "state.unsupported_version",
         ),
         (
             "state: version 0",

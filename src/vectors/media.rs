@@ -154,7 +154,7 @@ fn reject(case: &Value) -> String {
     });
     match result {
         Ok(_) => panic!("{}: accepted", text(case, "name")),
-        Err(e) => format!("{:?}", Error::from(e)),
+        Err(e) => super::error_code(&Error::from(e)).to_owned(),
     }
 }
 
@@ -198,7 +198,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             first_only.clone(),
-            "Media(Truncated)",
+            "media.truncated",
         ),
         (
             "a byte appended",
@@ -207,7 +207,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             with_extra,
-            "Media(TrailingData)",
+            "media.trailing_data",
         ),
         (
             "the two chunks swapped",
@@ -216,7 +216,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest_of(&swapped),
             swapped,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "cut at a chunk boundary with the pointer and digest adjusted (last flag)",
@@ -225,7 +225,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest_of(&first_only),
             first_only,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "a chunk byte flipped",
@@ -234,7 +234,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest_of(&bad_chunk),
             bad_chunk,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "the key commitment altered",
@@ -243,7 +243,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest_of(&bad_commitment),
             bad_commitment.clone(),
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "another key",
@@ -252,7 +252,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             ct.clone(),
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "the pointer's digest altered",
@@ -261,7 +261,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             wrong_digest,
             ct.clone(),
-            "Media(DigestMismatch)",
+            "media.digest_mismatch",
         ),
         (
             "chunk size below the minimum",
@@ -270,7 +270,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1023,
             digest,
             ct.clone(),
-            "Media(InvalidChunkSize)",
+            "media.invalid_chunk_size",
         ),
         (
             "2^32 chunks and one byte more",
@@ -279,7 +279,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             ct.clone(),
-            "Media(TooLarge)",
+            "media.too_large",
         ),
         (
             "order: chunk size below the minimum and too many chunks",
@@ -288,7 +288,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1023,
             digest,
             ct.clone(),
-            "Media(InvalidChunkSize)",
+            "media.invalid_chunk_size",
         ),
         (
             "order: the last chunk dropped and the commitment altered (length first)",
@@ -297,7 +297,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             [&bad_commitment[..32], c0].concat(),
-            "Media(Truncated)",
+            "media.truncated",
         ),
         (
             "order: the commitment altered and the digest wrong (commitment first)",
@@ -306,7 +306,7 @@ fn invalid(two: &Value) -> Vec<Value> {
             1024,
             digest,
             bad_commitment.clone(),
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
     ];
     let mut out: Vec<Value> = cases
@@ -333,49 +333,49 @@ fn invalid(two: &Value) -> Vec<Value> {
             head,
             2,
             c1,
-            "Media(ChunkOutOfRange)",
+            "media.chunk_out_of_range",
         ),
         (
             "a chunk one byte short",
             head,
             0,
             &c0[1..],
-            "Media(InvalidChunkLength)",
+            "media.invalid_chunk_length",
         ),
         (
             "the first chunk presented as the second",
             head,
             1,
             c0,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "a chunk with the key commitment altered",
             &bad_commitment[..32],
             0,
             c0,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "a chunk with a commitment of 31 bytes",
             &head[..31],
             0,
             c0,
-            "Media(AuthenticationFailed)",
+            "media.authentication_failed",
         ),
         (
             "order: index past the last chunk and a wrong length",
             &bad_commitment[..32],
             5,
             &c0[1..],
-            "Media(ChunkOutOfRange)",
+            "media.chunk_out_of_range",
         ),
         (
             "order: a wrong length and the commitment altered",
             &bad_commitment[..32],
             0,
             &c0[1..],
-            "Media(InvalidChunkLength)",
+            "media.invalid_chunk_length",
         ),
     ];
     for (name, commitment, index, chunk, error) in chunks {

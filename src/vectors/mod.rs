@@ -158,6 +158,12 @@ impl TryCryptoRng for Tape {}
 
 // ------------------------------------------------------------------------- JSON helpers ----
 
+/// The error code a negative vector records (SPEC.md 1.1). Every generator writes errors through
+/// this one function, never through `Debug`.
+pub(super) fn error_code(error: &crate::Error) -> &'static str {
+    error.code()
+}
+
 /// Lower-case hex string.
 pub(super) fn hex(bytes: impl AsRef<[u8]>) -> Value {
     Value::String(hex::encode(bytes))
@@ -254,9 +260,11 @@ pub(super) fn assert_same(got: &Value, want: &Value, path: &str) {
 
 // ----------------------------------------------------------------------- session states ----
 
-/// The decoded storage form of a session: how the vectors observe every key inside it.
+/// The decoded storage form of a session: how the vectors observe every key inside it. The
+/// version 1 layout lists every skipped entry with its ratchet key, which is the form the views
+/// below show.
 pub(super) fn snapshot(session: &Session) -> proto::SessionState {
-    proto::SessionState::decode(&session.to_bytes()[..]).expect("own state decodes")
+    proto::SessionState::decode(&session.to_bytes_v1()[..]).expect("own state decodes")
 }
 
 /// The parts of a session state that change as it runs, as JSON.

@@ -304,14 +304,14 @@ fn encrypt(tape: &mut Tape, session: &mut Session, event: &Value) -> (Value, Vec
         Envelope::Ratchet(_) => ("ratchet", None),
     };
     let header = Header {
-        ratchet_key: &msg.ratchet_key,
+        ratchet_key: msg.ratchet_key,
         previous_counter: msg.previous_counter,
         counter: msg.counter,
-        salt: &msg.salt,
+        salt: msg.salt,
     };
     let canonical = header::associated_data(&header, prekey, &[]);
     let aad = header::associated_data(&header, prekey, &after.associated_data);
-    assert_eq!(aead::seal(key, nonce, &aad, &plaintext), msg.ciphertext);
+    assert_eq!(aead::seal(key, nonce, &aad, &plaintext), Ok(msg.ciphertext.clone()));
     let envelope_bytes = envelope.to_bytes();
 
     let out = json!({

@@ -2,28 +2,47 @@
 //! (storage stability, SPEC.md section 8), each with the next messages it must decrypt and
 //! produce to show it loaded right.
 
+use prost::Message;
 use serde_json::{Value, json};
 
 use super::{Tape, bytes, cases, file, hex, hex_opt, snapshot, state_view, text};
 use crate::bundle::PreKeyBundle;
 use crate::keys::{IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, SignedPreKey, SignedPreKeyId};
+use crate::proto;
 use crate::session::Session;
 use crate::wire::Envelope;
 
 /// Seed of the generator's ChaCha20Rng for this file.
 const SEED: u64 = 8;
 
-const DESCRIPTION: &str = "Serialized sessions, storage format version 1 (SPEC.md section 8). \
-    Every later version of crosswire MUST load `state` and then, in order, perform `next` on \
-    the loaded session: `decrypt` the envelope to the given plaintext, or `encrypt` the \
-    plaintext with the given random values (ratchet_secret when a DH step is due, then salt) to \
-    exactly the given envelope. `decoded` lists every field of the state. While version 1 is \
-    also the version written, `to_bytes` of the loaded session reproduces `state` exactly.";
+const DESCRIPTION: &str = "Serialized sessions, storage format versions 1 and 2 (SPEC.md \
+    section 8). Every later version of crosswire MUST load `state` and then, in order, perform \
+    `next` on the loaded session: `decrypt` the envelope to the given plaintext, or `encrypt` \
+    the plaintext with the given random values (ratchet_secret when a DH step is due, then \
+    salt) to exactly the given envelope. `decoded` lists every field of the state, with the \
+    skipped seeds as one flat list oldest first whatever the version stores. `rewritten` is \
+    what `to_bytes` of the loaded session writes (version 2); for a version 2 state it is \
+    `state` itself. The version 1 cases are those of the first release, unchanged; each \
+    `(version 2)` case is the same session written by version 2.";
 
 pub(super) fn generate() -> Value {
     let mut tape = Tape::seeded(SEED);
     let mut cases = conversation(&mut tape, true);
     cases.extend(conversation(&mut tape, false));
+    // The same sessions in version 2, with the same `next` operations and random values.
+    let rewritten: Vec<Value> = cases
+        .iter()
+        .map(|v1| {
+            let input = json!({
+                "name": format!("{} (version 2)", text(v1, "name")),
+                "state": v1["rewritten"],
+                "next": v1["next"],
+            });
+            case(&mut Tape::replay(), &input)
+        })
+        .collect();
+    cases.extend(rewritten);
+    cases.push(two_runs(&mut tape));
     file(DESCRIPTION, SEED, cases)
 }
 
@@ -38,8 +57,15 @@ pub(super) fn check(file: &Value) {
 fn case(tape: &mut Tape, input: &Value) -> Value {
     let state = bytes(input, "state");
     let mut session = Session::from_bytes(&state).expect("state loads");
-    assert_eq!(hex::encode(&session.to_bytes()[..]), hex::encode(&state));
-    let decoded = state_view(&snapshot(&session));
+    let rewritten = session.to_bytes();
+    let version = proto::SessionState::decode(&state[..])
+        .expect("state decodes")
+        .version;
+    if version == 2 {
+        assert_eq!(hex::encode(&rewritten[..]), hex::encode(&state));
+    }
+    let mut decoded = state_view(&snapshot(&session));
+    decoded["version"] = version.into();
     let mut next = Vec::new();
     for op in input["next"].as_array().expect("next") {
         next.push(match text(op, "action") {
@@ -74,6 +100,7 @@ fn case(tape: &mut Tape, input: &Value) -> Value {
         "name": input["name"],
         "state": hex(&state),
         "decoded": decoded,
+        "rewritten": hex(&rewritten[..]),
         "next": next,
     })
 }
@@ -86,12 +113,46 @@ fn encrypt_op(plaintext: &str) -> Value {
     json!({"action": "encrypt", "plaintext": hex(plaintext)})
 }
 
-/// Records `session` as a case whose `next` operations run on a copy loaded from its bytes.
+/// Records `session` as a version 1 case whose `next` operations run on a copy loaded from
+/// its bytes.
 fn capture(tape: &mut Tape, name: &str, session: &Session, next: Vec<Value>) -> Value {
     let input = json!({
         "name": name,
-        "state": hex(&session.to_bytes()[..]),
+        "state": hex(&session.to_bytes_v1()[..]),
         "next": next,
+    });
+    case(tape, &input)
+}
+
+/// A version 2 state whose skipped seeds form two runs (two of the peer's chains), with a
+/// seed of each run decrypted afterwards.
+fn two_runs(tape: &mut Tape) -> Value {
+    let rng = &mut *tape;
+    let alice_id = IdentityKeyPair::generate(rng);
+    let bob_id = IdentityKeyPair::generate(rng);
+    let spk = SignedPreKey::generate(rng, &bob_id, SignedPreKeyId(21));
+    let bundle = PreKeyBundle::new(&bob_id, &spk, None).expect("bundle");
+    let mut alice = Session::initiate(rng, &alice_id, &bundle, b"").expect("initiate");
+    let Envelope::PreKey(first) = alice.encrypt(rng, b"m0").expect("m0") else {
+        panic!("prekey message")
+    };
+    let (mut bob, _) = Session::respond(&bob_id, &spk, None, &first, b"").expect("respond");
+    // Bob's first chain: Alice reads only the last of three.
+    let c1: Vec<Envelope> = (0..3)
+        .map(|_| bob.encrypt(rng, b"first chain").expect("c1"))
+        .collect();
+    alice.decrypt(&c1[2]).expect("c1[2]");
+    let a = alice.encrypt(rng, b"turn").expect("a");
+    bob.decrypt(&a).expect("a");
+    // Bob's second chain: Alice reads only the third of three.
+    let c2: Vec<Envelope> = (0..3)
+        .map(|_| bob.encrypt(rng, b"second chain").expect("c2"))
+        .collect();
+    alice.decrypt(&c2[2]).expect("c2[2]");
+    let input = json!({
+        "name": "initiator with skipped seeds of two chains (version 2)",
+        "state": hex(&alice.to_bytes()[..]),
+        "next": [decrypt_op(&c1[1]), decrypt_op(&c2[0]), decrypt_op(&c1[0]), encrypt_op("after")],
     });
     case(tape, &input)
 }

@@ -77,12 +77,15 @@ const CASES: [Spec; 6] = [
         150,
     ),
     (
+        // The largest values a sender emits (SPEC 5.6): PN = 2^32 - 2, the length of a chain
+        // that sent its last allowed message, and n = 2^32 - 3, that last message's counter.
+        // u32::MAX is never sent, and receivers reject it.
         "ratchet message, largest counters",
         "ratchet",
         0,
         None,
         0xffff_fffe,
-        0xffff_fffe,
+        0xffff_fffd,
         40,
     ),
 ];
@@ -124,7 +127,12 @@ pub(super) fn generate() -> Value {
 
 pub(super) fn check(file: &Value) {
     for recorded in cases(file) {
-        super::assert_same(&case(recorded), recorded, text(recorded, "name"));
+        let name = text(recorded, "name");
+        // Every vector is a message some sender could have produced (SPEC 5.6): a counter is at
+        // most 2^32 - 3 (the chain is exhausted before 2^32 - 2), a PN at most 2^32 - 2.
+        assert!(uint(recorded, "counter") <= u32::MAX - 2, "{name}: counter never sent");
+        assert!(uint(recorded, "previous_counter") <= u32::MAX - 1, "{name}: PN never sent");
+        super::assert_same(&case(recorded), recorded, name);
     }
 }
 
