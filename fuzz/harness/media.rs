@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use crosswire::{
     AttachmentDecryptor, AttachmentKey, DIGEST_LEN, MIN_CHUNK_SIZE, SealedAttachment,
-    decrypt_attachment, encrypt_attachment,
+    decrypt_attachment, decrypt_attachment_in_place, encrypt_attachment,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -128,6 +128,12 @@ pub(crate) fn media_decrypt(data: &[u8]) {
 fn whole(sealed: &SealedAttachment, ciphertext: &[u8]) {
     let m = media();
     let result = decrypt_attachment(sealed, ciphertext);
+    // The in-place variant runs the same checks in the same order.
+    assert_eq!(
+        decrypt_attachment_in_place(sealed, ciphertext.to_vec()),
+        result,
+        "in place"
+    );
     if *sealed == m.sealed && ciphertext == m.ciphertext {
         assert_eq!(result.as_deref().ok(), Some(&m.plaintext[..]));
     } else {

@@ -170,8 +170,10 @@ impl SealedAttachment {
 
 /// Encrypts a whole attachment held in memory under a fresh key from `rng`.
 ///
-/// For files, stream them through [`AttachmentEncryptor`](crate::AttachmentEncryptor) instead.
-/// Returns the ciphertext to upload and what the recipient needs to decrypt it.
+/// For files, stream them through [`AttachmentEncryptor`](crate::AttachmentEncryptor) instead;
+/// for large buffers, [`encrypt_attachment_in_place`](crate::encrypt_attachment_in_place) avoids
+/// filling a second one. Returns the ciphertext to upload and what the recipient needs to
+/// decrypt it.
 pub fn encrypt_attachment<R: CryptoRng + ?Sized>(
     rng: &mut R,
     plaintext: &[u8],
@@ -212,6 +214,8 @@ pub fn encrypt_attachment<R: CryptoRng + ?Sized>(
 ///
 /// Checks, in this order: the length against the pointer, the key commitment, every chunk's tag,
 /// and the digest. Returns the plaintext only if all pass; nothing partial is ever returned.
+/// [`decrypt_attachment_in_place`](crate::decrypt_attachment_in_place) does the same in the
+/// ciphertext's buffer, which is faster for large files.
 pub fn decrypt_attachment(
     sealed: &SealedAttachment,
     ciphertext: &[u8],

@@ -169,6 +169,9 @@ type Rejected = (
     &'static str,
 );
 
+/// Name, commitment, index, chunk, error.
+type RejectedChunk<'a> = (&'static str, &'a [u8], u32, &'a [u8], &'static str);
+
 /// Rejected variations of a valid two-chunk case.
 fn invalid(two: &Value) -> Vec<Value> {
     let ct = bytes(two, "ciphertext");
@@ -324,7 +327,7 @@ fn invalid(two: &Value) -> Vec<Value> {
         })
         .collect();
     // Random access (SPEC.md 10.6): the key commitment, an index and one chunk.
-    let chunks: [(&str, &[u8], u32, &[u8], &str); 7] = [
+    let chunks: [RejectedChunk; 7] = [
         (
             "chunk index past the last chunk",
             head,
