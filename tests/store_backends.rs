@@ -5,7 +5,7 @@
 // Test code: a failed setup step should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crosswire::store::{MemoryStore, Store, StoreError, Table, Transaction};
+use crosswire::store::{MemoryStore, Store, Table, Transaction};
 
 /// A store under test, with whatever must outlive it (a temporary directory).
 struct Fixture<S> {
@@ -331,7 +331,7 @@ mod shared {
 #[cfg(feature = "sqlite")]
 mod sqlite_only {
     use super::*;
-    use crosswire::store::{SqliteOptions, SqliteStore, Synchronous};
+    use crosswire::store::{SqliteOptions, SqliteStore, StoreError, Synchronous};
     use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
@@ -379,7 +379,7 @@ mod sqlite_only {
             Err(e) => assert_eq!(&e, expected, "{}", path.display()),
             Ok(_) => panic!("{} opened", path.display()),
         }
-        assert_eq!(std::fs::read(path).unwrap(), before, "file changed");
+        assert!(std::fs::read(path).unwrap() == before, "file changed");
     }
 
     #[test]
@@ -552,9 +552,8 @@ mod sqlite_only {
                     drop(store);
                 }
             }
-            assert_eq!(
-                std::fs::read(&path).unwrap(),
-                &original[..len],
+            assert!(
+                std::fs::read(&path).unwrap() == original[..len],
                 "length {len}: file changed"
             );
         }
@@ -569,6 +568,31 @@ mod sqlite_only {
         conn.pragma_update(None, "user_version", newer).unwrap();
         drop(conn);
         assert_open_fails(&path, &StoreError::NewerSchema(newer));
+    }
+
+    /// A failed open must not checkpoint a WAL that holds frames into the database file.
+    #[test]
+    fn a_failed_open_leaves_a_wal_with_frames_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let newer = SqliteStore::SCHEMA_VERSION + 1;
+        // As if a newer crosswire was killed after committing: its last changes, including
+        // the version, are only in the WAL.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .unwrap();
+        conn.execute_batch("INSERT INTO meta VALUES (x'77', x'77')")
+            .unwrap();
+        conn.pragma_update(None, "user_version", newer).unwrap();
+        drop(conn);
+        let wal = with_suffix(&path, "-wal");
+        let wal_before = std::fs::read(&wal).unwrap();
+        assert!(!wal_before.is_empty());
+        assert_open_fails(&path, &StoreError::NewerSchema(newer));
+        assert!(std::fs::read(&wal).unwrap() == wal_before, "WAL changed");
     }
 
     #[test]
@@ -842,5 +866,96 @@ mod sqlite_only {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+    }
+}
+
+/// Random operation sequences give the same observable results on `MemoryStore` and
+/// `SqliteStore`: every value returned, every error, and the final contents.
+#[cfg(feature = "sqlite")]
+mod equivalence {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Get(Table, Vec<u8>),
+        Put(Table, Vec<u8>, Vec<u8>),
+        Delete(Table, Vec<u8>),
+        Keys(Table, Vec<u8>),
+        Count(Table),
+    }
+
+    /// A transaction's operations, then commit (`true`) or drop.
+    type Tx = (Vec<Op>, bool);
+
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Value(Option<Vec<u8>>),
+        Deleted(bool),
+        Keys(Vec<Vec<u8>>),
+        Count(u64),
+        Done,
+    }
+
+    fn table() -> impl Strategy<Value = Table> {
+        prop::sample::select(Table::ALL.to_vec())
+    }
+
+    /// Few, short keys over a tiny alphabet, so operations collide and prefixes overlap.
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(prop::sample::select(vec![0x00u8, 0x01, 0x7F, 0xFF]), 0..4)
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (table(), key()).prop_map(|(t, k)| Op::Get(t, k)),
+            (table(), key(), prop::collection::vec(any::<u8>(), 0..40))
+                .prop_map(|(t, k, v)| Op::Put(t, k, v)),
+            (table(), key()).prop_map(|(t, k)| Op::Delete(t, k)),
+            (table(), key()).prop_map(|(t, k)| Op::Keys(t, k)),
+            table().prop_map(Op::Count),
+        ]
+    }
+
+    fn run<S: Store>(store: &mut S, txs: &[Tx]) -> Vec<Seen> {
+        let mut seen = Vec::new();
+        for (ops, commit) in txs {
+            let mut tx = store.transaction().unwrap();
+            for op in ops {
+                seen.push(match op {
+                    Op::Get(t, k) => Seen::Value(tx.get(*t, k).unwrap()),
+                    Op::Put(t, k, v) => {
+                        tx.put(*t, k, v).unwrap();
+                        Seen::Done
+                    }
+                    Op::Delete(t, k) => Seen::Deleted(tx.delete(*t, k).unwrap()),
+                    Op::Keys(t, p) => Seen::Keys(tx.keys(*t, p).unwrap()),
+                    Op::Count(t) => Seen::Count(tx.count(*t).unwrap()),
+                });
+            }
+            if *commit {
+                tx.commit().unwrap();
+            }
+        }
+        // The final contents, read back through a fresh transaction.
+        let mut tx = store.transaction().unwrap();
+        for table in Table::ALL {
+            for key in tx.keys(table, b"").unwrap() {
+                seen.push(Seen::Value(tx.get(table, &key).unwrap()));
+            }
+        }
+        seen
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn memory_and_sqlite_agree(
+            txs in prop::collection::vec((prop::collection::vec(op(), 0..12), any::<bool>()), 1..8)
+        ) {
+            let on_memory = run(&mut memory().store, &txs);
+            let on_sqlite = run(&mut sqlite().store, &txs);
+            prop_assert_eq!(on_memory, on_sqlite);
+        }
     }
 }
