@@ -844,3 +844,94 @@ mod sqlite_only {
         assert_eq!(version, SqliteStore::SCHEMA_VERSION);
     }
 }
+
+/// Random operation sequences give the same observable results on `MemoryStore` and
+/// `SqliteStore`: every value returned, every error, and the final contents.
+#[cfg(feature = "sqlite")]
+mod equivalence {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Get(Table, Vec<u8>),
+        Put(Table, Vec<u8>, Vec<u8>),
+        Delete(Table, Vec<u8>),
+        Keys(Table, Vec<u8>),
+        Count(Table),
+    }
+
+    /// A transaction's operations, then commit (`true`) or drop.
+    type Tx = (Vec<Op>, bool);
+
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Value(Option<Vec<u8>>),
+        Deleted(bool),
+        Keys(Vec<Vec<u8>>),
+        Count(u64),
+        Done,
+    }
+
+    fn table() -> impl Strategy<Value = Table> {
+        prop::sample::select(Table::ALL.to_vec())
+    }
+
+    /// Few, short keys over a tiny alphabet, so operations collide and prefixes overlap.
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(prop::sample::select(vec![0x00u8, 0x01, 0x7F, 0xFF]), 0..4)
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (table(), key()).prop_map(|(t, k)| Op::Get(t, k)),
+            (table(), key(), prop::collection::vec(any::<u8>(), 0..40))
+                .prop_map(|(t, k, v)| Op::Put(t, k, v)),
+            (table(), key()).prop_map(|(t, k)| Op::Delete(t, k)),
+            (table(), key()).prop_map(|(t, k)| Op::Keys(t, k)),
+            table().prop_map(Op::Count),
+        ]
+    }
+
+    fn run<S: Store>(store: &mut S, txs: &[Tx]) -> Vec<Seen> {
+        let mut seen = Vec::new();
+        for (ops, commit) in txs {
+            let mut tx = store.transaction().unwrap();
+            for op in ops {
+                seen.push(match op {
+                    Op::Get(t, k) => Seen::Value(tx.get(*t, k).unwrap()),
+                    Op::Put(t, k, v) => {
+                        tx.put(*t, k, v).unwrap();
+                        Seen::Done
+                    }
+                    Op::Delete(t, k) => Seen::Deleted(tx.delete(*t, k).unwrap()),
+                    Op::Keys(t, p) => Seen::Keys(tx.keys(*t, p).unwrap()),
+                    Op::Count(t) => Seen::Count(tx.count(*t).unwrap()),
+                });
+            }
+            if *commit {
+                tx.commit().unwrap();
+            }
+        }
+        // The final contents, read back through a fresh transaction.
+        let mut tx = store.transaction().unwrap();
+        for table in Table::ALL {
+            for key in tx.keys(table, b"").unwrap() {
+                seen.push(Seen::Value(tx.get(table, &key).unwrap()));
+            }
+        }
+        seen
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn memory_and_sqlite_agree(
+            txs in prop::collection::vec((prop::collection::vec(op(), 0..12), any::<bool>()), 1..8)
+        ) {
+            let on_memory = run(&mut memory().store, &txs);
+            let on_sqlite = run(&mut sqlite().store, &txs);
+            prop_assert_eq!(on_memory, on_sqlite);
+        }
+    }
+}

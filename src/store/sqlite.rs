@@ -569,4 +569,29 @@ mod tests {
         assert_eq!(tx.get(Table::Meta, b"before").unwrap(), None);
         assert_eq!(tx.count(Table::Inbox).unwrap(), 0, "the drop was kept");
     }
+
+    #[test]
+    fn options_reach_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let pragma = |store: &SqliteStore, name: &str| -> i64 {
+            store
+                .conn
+                .pragma_query_value(None, name, |row| row.get(0))
+                .unwrap()
+        };
+        let path = dir.path().join("s.sqlite");
+        let normal = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        assert_eq!(pragma(&normal, "synchronous"), 1);
+        assert_eq!(pragma(&normal, "secure_delete"), 1);
+        assert_eq!(pragma(&normal, "busy_timeout"), 5000);
+        let full = SqliteStore::open(
+            &path,
+            SqliteOptions::default()
+                .synchronous(Synchronous::Full)
+                .busy_timeout(Duration::from_millis(1234)),
+        )
+        .unwrap();
+        assert_eq!(pragma(&full, "synchronous"), 2);
+        assert_eq!(pragma(&full, "busy_timeout"), 1234);
+    }
 }
