@@ -4,9 +4,10 @@
 //! An [`Account`] owns the device's identity, its prekeys and their lifecycle, a session record
 //! per remote device, a trust record per remote device and an inbox of decrypted messages. Every
 //! operation runs in one store transaction: it loads what it needs, computes with the core in
-//! memory, writes, and commits; any failure rolls everything back. Nothing is cached across
-//! operations except the (immutable) identity, so two handles on one database, in two threads
-//! or two processes, cannot fork a session.
+//! memory, writes, and commits; any failure rolls everything back. Every row is read inside the
+//! transaction (a handle's parsed sessions are reused only when the stored row is exactly the
+//! one it wrote), so two handles on one database, in two threads or two processes, cannot fork
+//! a session.
 
 mod address;
 mod error;
