@@ -4,9 +4,10 @@
 //! An [`Account`] owns the device's identity, its prekeys and their lifecycle, a session record
 //! per remote device, a trust record per remote device and an inbox of decrypted messages. Every
 //! operation runs in one store transaction: it loads what it needs, computes with the core in
-//! memory, writes, and commits; any failure rolls everything back. Nothing is cached across
-//! operations except the (immutable) identity, so two handles on one database, in two threads
-//! or two processes, cannot fork a session.
+//! memory, writes, and commits; any failure rolls everything back. Every row is read inside the
+//! transaction (a handle's parsed sessions are reused only when the stored row is exactly the
+//! one it wrote), so two handles on one database, in two threads or two processes, cannot fork
+//! a session.
 
 mod address;
 mod error;
@@ -21,6 +22,7 @@ pub use records::MAX_PREVIOUS_SESSIONS;
 pub use safety::{SAFETY_NUMBER_DIGITS, SCANNABLE_LEN, SafetyNumber};
 
 use core::fmt;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use prost::Message;
@@ -181,6 +183,9 @@ pub struct Account<S: Store> {
     /// Immutable for the account's life, so safe to keep across operations.
     identity: IdentityKeyPair,
     options: Options,
+    /// Parsed current sessions, used only when the row read inside the transaction is
+    /// byte-for-byte the row this handle last wrote (SPEC.md 14.5).
+    cache: SessionCache,
 }
 
 impl<S: Store> fmt::Debug for Account<S> {
@@ -267,6 +272,7 @@ impl<S: Store> Account<S> {
                 sealer,
                 identity,
                 options,
+                cache: SessionCache::default(),
             },
             upload,
         ))
@@ -315,6 +321,7 @@ impl<S: Store> Account<S> {
             sealer,
             identity,
             options,
+            cache: SessionCache::default(),
         })
     }
 
@@ -356,6 +363,7 @@ impl<S: Store> Account<S> {
             sealer,
             identity,
             options,
+            ..
         } = self;
         let mut tx = store.transaction()?;
         let mut state = load_prekey_state(&mut tx, sealer)?;
@@ -556,19 +564,27 @@ impl<S: Store> Account<S> {
             sealer,
             identity,
             options,
+            cache,
         } = self;
         let key = to.row_key();
         let mut tx = store.transaction()?;
         let trust = load_trust(&mut tx, sealer, &key)?;
-        let mut record = load_record(&mut tx, sealer, &key)?;
+        let (mut record, cached) = match load_record_cached(&mut tx, sealer, cache, &key)? {
+            Some((record, cached)) => (Some(record), cached),
+            None => (None, None),
+        };
         let current = match &record {
             Some(r) => {
                 let entry = &r.entries[0];
-                let session = load_session(&entry.state)?;
+                let session = match cached {
+                    Some(session) => session,
+                    None => load_session(&entry.state)?,
+                };
                 let stale = session.awaiting_reply()
                     && now.saturating_sub(entry.created_at)
                         >= options.unacknowledged_session_lifetime;
-                let trusted = trust.is_none_or(|t| t.identity == *session.remote_identity());
+                let trusted =
+                    trust.is_none_or(|t| t.identity == *session.remote_identity().as_bytes());
                 (!stale && trusted).then_some(session)
             }
             None => None,
@@ -578,11 +594,11 @@ impl<S: Store> Account<S> {
             None => {
                 let bundle = bundle.ok_or(AccountError::NoSession)?;
                 if let Some(t) = trust
-                    && t.identity != *bundle.identity_key()
+                    && t.identity != *bundle.identity_key().as_bytes()
                 {
                     return Err(AccountError::IdentityChanged {
                         address: to.clone(),
-                        trusted: Box::new(t.identity),
+                        trusted: Box::new(t.key()?),
                         received: Box::new(*bundle.identity_key()),
                     });
                 }
@@ -602,7 +618,7 @@ impl<S: Store> Account<S> {
             }
             (None, _) => Record::new(&session, now),
         };
-        put_sealed(
+        let row = put_sealed(
             &mut tx,
             sealer,
             rng,
@@ -611,13 +627,11 @@ impl<S: Store> Account<S> {
             &record.encode(),
         )?;
         if trust.is_none() {
-            let t = TrustRecord {
-                identity: *session.remote_identity(),
-                since: now,
-            };
+            let t = TrustRecord::new(session.remote_identity(), now);
             put_sealed(&mut tx, sealer, rng, Table::Identities, &key, &t.encode())?;
         }
         tx.commit()?;
+        cache.put(key, row, record, session);
         Ok(envelope.to_bytes())
     }
 
@@ -702,15 +716,17 @@ impl<S: Store> Account<S> {
             sealer,
             identity,
             options,
+            cache,
         } = self;
         let key = from.row_key();
         let mut tx = store.transaction().map_err(AccountError::from)?;
         let opened = open_envelope(
-            &mut tx, sealer, identity, options, from, &key, &envelope, now,
+            &mut tx, sealer, cache, identity, options, from, &key, &envelope, now,
         )?;
-        let entry = write_opened(&mut tx, sealer, rng, from, &key, &opened, to_inbox)?;
+        let (row, entry) = write_opened(&mut tx, sealer, rng, from, &key, &opened, to_inbox)?;
         let out = deliver(&opened.plaintext, entry)?;
         tx.commit().map_err(AccountError::from)?;
+        cache.put(key, row, opened.record, opened.current);
         Ok(out)
     }
 
@@ -746,7 +762,9 @@ impl<S: Store> Account<S> {
     ) -> Result<Option<IdentityKey>, AccountError> {
         let Account { store, sealer, .. } = self;
         let mut tx = store.transaction()?;
-        Ok(load_trust(&mut tx, sealer, &address.row_key())?.map(|t| t.identity))
+        Ok(load_trust(&mut tx, sealer, &address.row_key())?
+            .map(|t| t.key())
+            .transpose()?)
     }
 
     /// Trusts `key` for `address` from now on (after [`AccountError::IdentityChanged`], once
@@ -760,13 +778,16 @@ impl<S: Store> Account<S> {
         key: &IdentityKey,
     ) -> Result<(), AccountError> {
         let now = self.options.clock.now();
-        let Account { store, sealer, .. } = self;
+        let Account {
+            store,
+            sealer,
+            cache,
+            ..
+        } = self;
         let row_key = address.row_key();
+        cache.forget(&row_key);
         let mut tx = store.transaction()?;
-        let t = TrustRecord {
-            identity: *key,
-            since: now,
-        };
+        let t = TrustRecord::new(key, now);
         put_sealed(
             &mut tx,
             sealer,
@@ -833,6 +854,8 @@ impl<S: Store> Account<S> {
 /// What decrypting produced, to be written by the caller.
 struct Opened {
     record: Record,
+    /// The session that decrypted, now entry 0 of `record`.
+    current: Session,
     plaintext: Zeroizing<Vec<u8>>,
     consumed: Option<OneTimePreKeyId>,
     new_trust: Option<TrustRecord>,
@@ -843,6 +866,7 @@ struct Opened {
 fn open_envelope(
     tx: &mut impl Transaction,
     sealer: &Sealer,
+    cache: &mut SessionCache,
     identity: &IdentityKeyPair,
     options: &Options,
     from: &DeviceAddress,
@@ -850,18 +874,25 @@ fn open_envelope(
     envelope: &Envelope,
     now: u64,
 ) -> Result<Opened, AccountError> {
-    let mut record = load_record(tx, sealer, key)?;
+    let (mut record, mut cached) = match load_record_cached(tx, sealer, cache, key)? {
+        Some((record, cached)) => (Some(record), cached),
+        None => (None, None),
+    };
     // The error to report if nothing decrypts: from the session the envelope belongs to, else
     // from the current session.
     let mut error: Option<Error> = None;
     if let Some(r) = &mut record {
         for i in 0..r.entries.len() {
-            let mut session = load_session(&r.entries[i].state)?;
+            let mut session = match cached.take().filter(|_| i == 0) {
+                Some(session) => session,
+                None => load_session(&r.entries[i].state)?,
+            };
             match session.decrypt(envelope) {
                 Ok(plaintext) => {
                     r.promote(i, &session);
                     return Ok(Opened {
                         record: record.take().ok_or(StoreError::Corrupt)?,
+                        current: session,
                         plaintext: Zeroizing::new(plaintext),
                         consumed: None,
                         new_trust: None,
@@ -911,11 +942,11 @@ fn open_envelope(
     let plaintext = Zeroizing::new(plaintext);
     let trust = load_trust(tx, sealer, key)?;
     if let Some(t) = trust
-        && t.identity != *message.identity_key()
+        && t.identity != *message.identity_key().as_bytes()
     {
         return Err(AccountError::IdentityChanged {
             address: from.clone(),
-            trusted: Box::new(t.identity),
+            trusted: Box::new(t.key()?),
             received: Box::new(*message.identity_key()),
         });
     }
@@ -928,12 +959,12 @@ fn open_envelope(
     };
     Ok(Opened {
         record,
+        current: session,
         plaintext,
         consumed: opk.map(|k| k.id()),
-        new_trust: trust.is_none().then(|| TrustRecord {
-            identity: *message.identity_key(),
-            since: now,
-        }),
+        new_trust: trust
+            .is_none()
+            .then(|| TrustRecord::new(message.identity_key(), now)),
     })
 }
 
@@ -946,8 +977,8 @@ fn write_opened<R: CryptoRng + ?Sized>(
     key: &[u8],
     opened: &Opened,
     to_inbox: bool,
-) -> Result<Option<InboxEntry>, AccountError> {
-    put_sealed(
+) -> Result<(Vec<u8>, Option<InboxEntry>), AccountError> {
+    let row = put_sealed(
         tx,
         sealer,
         rng,
@@ -962,9 +993,10 @@ fn write_opened<R: CryptoRng + ?Sized>(
         put_sealed(tx, sealer, rng, Table::Identities, key, &t.encode())?;
     }
     if to_inbox {
-        return Ok(Some(push_inbox(tx, sealer, rng, from, &opened.plaintext)?));
+        let entry = push_inbox(tx, sealer, rng, from, &opened.plaintext)?;
+        return Ok((row, Some(entry)));
     }
-    Ok(None)
+    Ok((row, None))
 }
 
 // ---------------------------------------------------------------------------- rows ----
@@ -988,9 +1020,78 @@ fn put_sealed<R: CryptoRng + ?Sized>(
     table: Table,
     key: &[u8],
     value: &[u8],
-) -> Result<(), StoreError> {
+) -> Result<Vec<u8>, StoreError> {
     let row = sealer.seal(rng, table, key, value)?;
-    tx.put(table, key, &row)
+    tx.put(table, key, &row)?;
+    Ok(row)
+}
+
+/// How many parsed sessions an account keeps between operations.
+const SESSION_CACHE_LEN: usize = 64;
+
+/// Current sessions parsed by earlier operations of this handle, each with the exact sealed
+/// row it was written as. An entry is used only if the row read in the new transaction is
+/// byte-for-byte that row: any write by another handle seals with a fresh nonce, so it never
+/// matches, and the store stays the only source of truth. It saves parsing the session
+/// (which validates every key in it) on every message.
+#[derive(Default)]
+struct SessionCache {
+    entries: HashMap<Vec<u8>, Cached>,
+}
+
+struct Cached {
+    row: Vec<u8>,
+    record: Record,
+    current: Session,
+}
+
+impl SessionCache {
+    /// The cached record and current session of `key` if `row` is what was cached; the entry
+    /// is removed either way (the caller puts it back after its commit).
+    fn take(&mut self, key: &[u8], row: &[u8]) -> Option<(Record, Session)> {
+        let cached = self.entries.remove(key)?;
+        (cached.row == row).then_some((cached.record, cached.current))
+    }
+
+    fn put(&mut self, key: Vec<u8>, row: Vec<u8>, record: Record, current: Session) {
+        if self.entries.len() >= SESSION_CACHE_LEN
+            && !self.entries.contains_key(&key)
+            && let Some(evict) = self.entries.keys().next().cloned()
+        {
+            self.entries.remove(&evict);
+        }
+        self.entries.insert(
+            key,
+            Cached {
+                row,
+                record,
+                current,
+            },
+        );
+    }
+
+    fn forget(&mut self, key: &[u8]) {
+        self.entries.remove(key);
+    }
+}
+
+/// The session record of `key` and, if this handle's cache holds exactly the stored row, its
+/// parsed current session.
+fn load_record_cached(
+    tx: &mut impl Transaction,
+    sealer: &Sealer,
+    cache: &mut SessionCache,
+    key: &[u8],
+) -> Result<Option<(Record, Option<Session>)>, StoreError> {
+    let Some(row) = tx.get(Table::Sessions, key)? else {
+        cache.forget(key);
+        return Ok(None);
+    };
+    if let Some((record, session)) = cache.take(key, &row) {
+        return Ok(Some((record, Some(session))));
+    }
+    let plaintext = sealer.open(Table::Sessions, key, &row)?;
+    Ok(Some((Record::decode(&plaintext)?, None)))
 }
 
 fn load_record(

@@ -20,7 +20,11 @@ const DESCRIPTION: &str = "Safety numbers (SPEC.md 14.9). Per case: two identiti
 /// The generator's cases: name, Alice's user id, Bob's user id.
 fn inputs() -> Vec<(&'static str, String, String)> {
     vec![
-        ("ASCII user ids", "alice@a.example".into(), "bob@b.example".into()),
+        (
+            "ASCII user ids",
+            "alice@a.example".into(),
+            "bob@b.example".into(),
+        ),
         (
             "MIMI URIs with non-ASCII UTF-8",
             "im:j\u{fc}rgen@m\u{fc}nchen.example".into(),
@@ -31,7 +35,11 @@ fn inputs() -> Vec<(&'static str, String, String)> {
             "x".repeat(crate::account::MAX_USER_ID_LEN),
             "y".into(),
         ),
-        ("the same user id on both sides", "carol".into(), "carol".into()),
+        (
+            "the same user id on both sides",
+            "carol".into(),
+            "carol".into(),
+        ),
     ]
 }
 
@@ -72,7 +80,11 @@ fn case(tape: &mut Tape, input: &Value) -> Value {
     let at_alice = SafetyNumber::new(alice_user, ak, bob_user, bk).expect("valid ids");
     let at_bob = SafetyNumber::new(bob_user, bk, alice_user, ak).expect("valid ids");
     assert_eq!(at_alice.digits(), at_bob.digits());
-    assert!(at_alice.matches_scanned(&at_bob.scannable()).expect("payload"));
+    assert!(
+        at_alice
+            .matches_scanned(&at_bob.scannable())
+            .expect("payload")
+    );
     let (af, bf) = (fingerprint(alice_user, ak), fingerprint(bob_user, bk));
     json!({
         "name": text(input, "name"),
