@@ -5,6 +5,7 @@ mod aead;
 mod bundle;
 mod content;
 mod error;
+mod group;
 mod kdf;
 mod keys;
 mod media;
@@ -26,6 +27,11 @@ pub use content::{
 pub use error::{
     BundleError, ContentError, DecryptError, EncryptError, Error, KeyError, MediaError, StateError,
     WireError,
+};
+pub use group::{
+    GROUP_ID_LEN, GroupError, GroupId, GroupReceiver, GroupSender, MAX_GROUP_MESSAGE_LEN,
+    MAX_GROUP_SENDERS, MAX_GROUP_SKIP, MAX_GROUP_SKIPPED_KEYS, MAX_GROUP_STATE_LEN,
+    MAX_SENDER_KEY_STATES, SenderKeyDistribution, SenderKeyId, SenderKeyMessage,
 };
 pub use keys::{
     IdentityKey, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PUBLIC_KEY_LEN, PublicKey,
