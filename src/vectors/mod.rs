@@ -24,6 +24,7 @@
 
 mod content;
 mod external;
+mod group;
 mod invalid;
 mod media;
 mod ratchet;
@@ -418,4 +419,14 @@ fn content_generator_matches_file() {
 #[test]
 fn content_file_checks() {
     content::check(&load("content"));
+}
+
+#[test]
+fn groups_generator_matches_file() {
+    regenerate("groups", group::generate());
+}
+
+#[test]
+fn groups_file_checks() {
+    group::check(&load("groups"));
 }
