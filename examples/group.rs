@@ -52,7 +52,9 @@ fn distribute(
         let distribution = SenderKeyDistribution::from_plaintext(&received)?;
         // Bound to the device the pairwise session authenticated, never to a claim.
         let sender = *session.remote_identity();
-        receiver.receiver.process_distribution(&sender, &distribution)?;
+        receiver
+            .receiver
+            .process_distribution(&sender, &distribution)?;
     }
     Ok(())
 }
@@ -176,7 +178,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut eli_sender = eli.sender;
     let late = eli_sender.encrypt(rng, b"am I still in?")?;
     for d in devices.iter_mut() {
-        assert_eq!(d.receiver.decrypt(&eli_id, &late), Err(GroupError::UnknownSenderKey));
+        assert_eq!(
+            d.receiver.decrypt(&eli_id, &late),
+            Err(GroupError::UnknownSenderKey)
+        );
     }
     println!("and nothing eli sends is accepted");
     Ok(())

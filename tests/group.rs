@@ -63,7 +63,11 @@ fn setup(seed: u64, n: usize) -> (ChaCha20Rng, Vec<Device>) {
 fn rejects(r: &mut GroupReceiver, f: impl FnOnce(&mut GroupReceiver) -> GroupError) -> GroupError {
     let before = r.to_bytes();
     let e = f(r);
-    assert_eq!(*r.to_bytes(), *before, "a failed operation changed the state ({e:?})");
+    assert_eq!(
+        *r.to_bytes(),
+        *before,
+        "a failed operation changed the state ({e:?})"
+    );
     e
 }
 
@@ -94,7 +98,9 @@ fn distribution_travels_over_a_pairwise_session() {
     let content = Content::text(MessageId::random(&mut rng), 7, "hi all");
     let msg = sender.encrypt_content(&mut rng, &content).unwrap();
     assert_eq!(
-        receiver.decrypt_content(alice.public(), &wire(&msg)).unwrap(),
+        receiver
+            .decrypt_content(alice.public(), &wire(&msg))
+            .unwrap(),
         content
     );
 }
@@ -109,7 +115,10 @@ fn one_message_is_read_by_every_member() {
             let from = *ds[i].identity.public();
             for (j, d) in ds.iter_mut().enumerate() {
                 if i != j {
-                    assert_eq!(d.receiver.decrypt(&from, &wire(&msg)).unwrap(), text.as_bytes());
+                    assert_eq!(
+                        d.receiver.decrypt(&from, &wire(&msg)).unwrap(),
+                        text.as_bytes()
+                    );
                 }
             }
         }
@@ -132,7 +141,9 @@ fn signature_is_checked_first_and_covers_every_byte() {
                 assert!(
                     matches!(
                         e,
-                        GroupError::BadSignature | GroupError::UnknownSenderKey | GroupError::WrongGroup
+                        GroupError::BadSignature
+                            | GroupError::UnknownSenderKey
+                            | GroupError::WrongGroup
                     ),
                     "byte {i}: {e:?}"
                 );
@@ -142,7 +153,9 @@ fn signature_is_checked_first_and_covers_every_byte() {
     // Attributed to another member: that member's key id is different, and even with the same
     // key the sender identity is inside the signed bytes.
     let other = *ds[1].identity.public();
-    let e = rejects(&mut ds[1].receiver, |r| r.decrypt(&other, &msg).unwrap_err());
+    let e = rejects(&mut ds[1].receiver, |r| {
+        r.decrypt(&other, &msg).unwrap_err()
+    });
     assert_eq!(e, GroupError::UnknownSenderKey);
     assert_eq!(ds[1].receiver.decrypt(&from, &msg).unwrap(), b"signed");
 }
@@ -173,7 +186,10 @@ fn out_of_order_replay_and_jump_bound() {
         assert_eq!(r.decrypt(&from, &msgs[i]).unwrap(), [i as u8]);
     }
     for m in &msgs {
-        assert_eq!(rejects(r, |r| r.decrypt(&from, m).unwrap_err()), GroupError::Duplicate);
+        assert_eq!(
+            rejects(r, |r| r.decrypt(&from, m).unwrap_err()),
+            GroupError::Duplicate
+        );
     }
     // Exactly MAX_GROUP_SKIP ahead decrypts; one more is refused without deriving anything.
     let mut far = Vec::new();
@@ -186,11 +202,17 @@ fn out_of_order_replay_and_jump_bound() {
         rejects(r, |r| r.decrypt(&from, too_far).unwrap_err()),
         GroupError::TooFarAhead
     );
-    assert_eq!(r.decrypt(&from, &far[MAX_GROUP_SKIP as usize]).unwrap(), b"x");
+    assert_eq!(
+        r.decrypt(&from, &far[MAX_GROUP_SKIP as usize]).unwrap(),
+        b"x"
+    );
     // The skipped positions were stored (MAX_GROUP_SKIP of them, within the store bound).
     assert!(MAX_GROUP_SKIP as usize <= MAX_GROUP_SKIPPED_KEYS);
     assert_eq!(r.decrypt(&from, &far[0]).unwrap(), b"x");
-    assert_eq!(r.decrypt(&from, &far[MAX_GROUP_SKIP as usize - 1]).unwrap(), b"x");
+    assert_eq!(
+        r.decrypt(&from, &far[MAX_GROUP_SKIP as usize - 1]).unwrap(),
+        b"x"
+    );
 }
 
 #[test]
@@ -205,9 +227,15 @@ fn skipped_store_keeps_the_newest() {
     // Two jumps skip 1000 + 1001 positions: one more than the store holds, so position 0 goes.
     r.decrypt(&from, &msgs[1000]).unwrap();
     r.decrypt(&from, &msgs[MAX_GROUP_SKIPPED_KEYS + 2]).unwrap();
-    assert_eq!(rejects(r, |r| r.decrypt(&from, &msgs[0]).unwrap_err()), GroupError::Duplicate);
+    assert_eq!(
+        rejects(r, |r| r.decrypt(&from, &msgs[0]).unwrap_err()),
+        GroupError::Duplicate
+    );
     assert_eq!(r.decrypt(&from, &msgs[1]).unwrap(), b"y");
-    assert_eq!(r.decrypt(&from, &msgs[MAX_GROUP_SKIPPED_KEYS + 1]).unwrap(), b"y");
+    assert_eq!(
+        r.decrypt(&from, &msgs[MAX_GROUP_SKIPPED_KEYS + 1]).unwrap(),
+        b"y"
+    );
 }
 
 #[test]
@@ -231,13 +259,17 @@ fn removal_rotates_and_the_removed_member_cannot_read() {
     }
     // ...but the removed device has only the old key.
     assert_eq!(removed_receiver.decrypt(&from, &old).unwrap(), b"before");
-    let e = rejects(&mut removed_receiver, |r| r.decrypt(&from, &new).unwrap_err());
+    let e = rejects(&mut removed_receiver, |r| {
+        r.decrypt(&from, &new).unwrap_err()
+    });
     assert_eq!(e, GroupError::UnknownSenderKey);
     // And what the removed device sends with its old key is refused by everyone.
     let mut removed_sender = removed.sender;
     let late = removed_sender.encrypt(&mut rng, b"still here?").unwrap();
     for d in ds.iter_mut() {
-        let e = rejects(&mut d.receiver, |r| r.decrypt(&removed_id, &late).unwrap_err());
+        let e = rejects(&mut d.receiver, |r| {
+            r.decrypt(&removed_id, &late).unwrap_err()
+        });
         assert_eq!(e, GroupError::UnknownSenderKey);
     }
 }
@@ -307,15 +339,24 @@ fn wrong_group_and_decoding_bounds() {
     let good = ds[0].sender.encrypt(&mut rng, b"z").unwrap().to_bytes();
     let mut trailing = good.clone();
     trailing.push(0);
-    assert_eq!(SenderKeyMessage::from_bytes(&trailing), Err(GroupError::Malformed));
+    assert_eq!(
+        SenderKeyMessage::from_bytes(&trailing),
+        Err(GroupError::Malformed)
+    );
     assert_eq!(
         SenderKeyMessage::from_bytes(&vec![0; crosswire::MAX_GROUP_MESSAGE_LEN + 1]),
         Err(GroupError::TooLarge)
     );
-    assert_eq!(SenderKeyMessage::from_bytes(&[]), Err(GroupError::UnsupportedVersion));
+    assert_eq!(
+        SenderKeyMessage::from_bytes(&[]),
+        Err(GroupError::UnsupportedVersion)
+    );
     let big = vec![0u8; crosswire::MAX_PLAINTEXT_LEN + 1];
     let before = ds[0].sender.to_bytes();
-    assert_eq!(ds[0].sender.encrypt(&mut rng, &big).unwrap_err(), GroupError::PlaintextTooLarge);
+    assert_eq!(
+        ds[0].sender.encrypt(&mut rng, &big).unwrap_err(),
+        GroupError::PlaintextTooLarge
+    );
     assert_eq!(*ds[0].sender.to_bytes(), *before);
     let largest = ds[0]
         .sender
@@ -357,7 +398,10 @@ fn states_round_trip_and_bad_states_are_refused() {
         }
     }
     // A skipped seed at or after its key's next position is inconsistent.
-    let mut tampered = GroupReceiver::from_bytes(&saved).unwrap().to_bytes().to_vec();
+    let mut tampered = GroupReceiver::from_bytes(&saved)
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     let at = tampered.len() - 1 - 32 - 2; // the last skipped entry's iteration value (< 128)
     tampered[at] = 0x7f;
     assert_eq!(
@@ -374,7 +418,10 @@ fn states_round_trip_and_bad_states_are_refused() {
 fn debug_prints_no_secret() {
     let (mut rng, ds) = setup(12, 2);
     let d = ds[0].sender.distribution();
-    let chain_hex: String = d.to_bytes()[..].iter().map(|b| format!("{b:02x}")).collect();
+    let chain_hex: String = d.to_bytes()[..]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let _ = &mut rng;
     for s in [
         format!("{:?}", ds[0].sender),

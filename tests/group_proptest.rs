@@ -177,8 +177,15 @@ impl World {
             dev.delivered.insert((from, key, it));
             self.accepted += 1;
         } else {
-            assert!(result.is_err(), "model expected a rejection, got {result:?}");
-            assert_eq!(*dev.receiver.to_bytes(), *before, "a rejection changed the state");
+            assert!(
+                result.is_err(),
+                "model expected a rejection, got {result:?}"
+            );
+            assert_eq!(
+                *dev.receiver.to_bytes(),
+                *before,
+                "a rejection changed the state"
+            );
         }
     }
 
@@ -238,10 +245,10 @@ impl World {
             }
             Op::Leave { who } => {
                 let members = self.members();
-                if members.len() > 2 {
-                    if let Some(i) = pick(members.len(), who.into()) {
-                        self.leave(members[i]);
-                    }
+                if members.len() > 2
+                    && let Some(i) = pick(members.len(), who.into())
+                {
+                    self.leave(members[i]);
                 }
             }
             Op::Rotate { who } => {

@@ -72,7 +72,11 @@ pub(crate) fn group_decrypt(data: &[u8]) {
     let Ok(message) = SenderKeyMessage::from_bytes(data) else {
         return;
     };
-    assert_eq!(message.as_bytes(), data, "a non-canonical group message decoded");
+    assert_eq!(
+        message.as_bytes(),
+        data,
+        "a non-canonical group message decoded"
+    );
     let f = fixture();
     let genuine = f.sent.iter().find(|(m, _)| m.as_bytes() == data);
     for (claimed, is_alice) in [(&f.alice, true), (&f.carol, false)] {
@@ -82,7 +86,11 @@ pub(crate) fn group_decrypt(data: &[u8]) {
             Some((_, pt)) => assert_eq!(result.as_ref().ok(), Some(pt), "genuine: {result:?}"),
             None => {
                 assert!(result.is_err(), "forged group message accepted");
-                assert_eq!(*bob.to_bytes(), f.bob_bytes[..], "a failed decrypt changed state");
+                assert_eq!(
+                    *bob.to_bytes(),
+                    f.bob_bytes[..],
+                    "a failed decrypt changed state"
+                );
             }
         }
     }
@@ -100,7 +108,11 @@ pub(crate) fn group_distribution_decode(data: &[u8]) {
         let Ok(d) = decoded else {
             continue;
         };
-        let again = if padded { d.to_plaintext() } else { d.to_bytes() };
+        let again = if padded {
+            d.to_plaintext()
+        } else {
+            d.to_bytes()
+        };
         assert_eq!(&again[..], data, "a non-canonical distribution decoded");
         let mut bob = f.bob.clone();
         if bob.process_distribution(f.carol.public(), &d).is_ok() {
@@ -109,7 +121,11 @@ pub(crate) fn group_distribution_decode(data: &[u8]) {
                 .expect("a processed distribution is accepted again");
             assert_eq!(*bob.to_bytes(), *once, "processing twice changed the state");
         } else {
-            assert_eq!(*bob.to_bytes(), f.bob_bytes[..], "a rejected distribution changed state");
+            assert_eq!(
+                *bob.to_bytes(),
+                f.bob_bytes[..],
+                "a rejected distribution changed state"
+            );
         }
     }
 }
@@ -128,7 +144,11 @@ pub(crate) fn group_state_decode(data: &[u8]) {
         }
     }
     if let Ok(s) = GroupSender::from_bytes(data) {
-        assert_eq!(&s.to_bytes()[..], data, "a non-canonical sender state loaded");
+        assert_eq!(
+            &s.to_bytes()[..],
+            data,
+            "a non-canonical sender state loaded"
+        );
         let mut s = s;
         let mut rng = ChaCha20Rng::seed_from_u64(0);
         let _ = s.encrypt(&mut rng, b"probe");
@@ -160,7 +180,15 @@ pub(crate) fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         "bare".to_owned(),
         f.distribution.to_bytes().to_vec(),
     ));
-    out.push(("group_state_decode", "receiver".to_owned(), f.bob_bytes.clone()));
-    out.push(("group_state_decode", "sender".to_owned(), f.sender_bytes.clone()));
+    out.push((
+        "group_state_decode",
+        "receiver".to_owned(),
+        f.bob_bytes.clone(),
+    ));
+    out.push((
+        "group_state_decode",
+        "sender".to_owned(),
+        f.sender_bytes.clone(),
+    ));
     out
 }

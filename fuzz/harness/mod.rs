@@ -35,6 +35,9 @@ pub(crate) const TARGETS: &[Target] = &[
     ),
     ("media_decrypt", media::media_decrypt),
     ("group_decrypt", group::group_decrypt),
-    ("group_distribution_decode", group::group_distribution_decode),
+    (
+        "group_distribution_decode",
+        group::group_distribution_decode,
+    ),
     ("group_state_decode", group::group_state_decode),
 ];

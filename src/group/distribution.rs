@@ -14,8 +14,8 @@ use super::chain::{KEY_LEN, SenderChainKey};
 use super::error::GroupError;
 use super::message::GROUP_VERSION;
 use super::{GroupId, SenderKeyId};
-use crate::content::padding::{pad, unpad};
 use crate::content::PADDING_BUCKET;
+use crate::content::padding::{pad, unpad};
 use crate::keys::{Hex, IdentityKey, Redacted};
 use crate::proto;
 use crate::wire::decode_exact;
@@ -150,7 +150,10 @@ impl fmt::Debug for SenderKeyDistribution {
             .field("key_id", key_id)
             .field("iteration", iteration)
             .field("chain_key", &Redacted)
-            .field("signing_key", &format_args!("{}", Hex(signing_key.as_bytes())))
+            .field(
+                "signing_key",
+                &format_args!("{}", Hex(signing_key.as_bytes())),
+            )
             .finish()
     }
 }

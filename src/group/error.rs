@@ -4,10 +4,11 @@ use core::fmt;
 
 use crate::error::{ContentError, KeyError, StateError};
 
-/// Why a group operation failed. Every failure of [`GroupReceiver::decrypt`]
-/// (crate::GroupReceiver::decrypt) and [`GroupSender::encrypt`](crate::GroupSender::encrypt)
-/// leaves the state exactly as it was, except [`GroupError::Content`] from `decrypt_content`
-/// (the message was authentic and its key is used up, as in SPEC.md 9.4).
+/// Why a group operation failed. Every failure of
+/// [`GroupReceiver::decrypt`](crate::GroupReceiver::decrypt) and
+/// [`GroupSender::encrypt`](crate::GroupSender::encrypt) leaves the state exactly as it was,
+/// except [`GroupError::Content`] from `decrypt_content` (the message was authentic and its key
+/// is used up, as in SPEC.md 9.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GroupError {

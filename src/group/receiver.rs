@@ -200,7 +200,9 @@ impl GroupReceiver {
                 .skipped
                 .iter()
                 .position(|k| {
-                    k.iteration == message.iteration && k.key_id == message.key_id && k.identity == id
+                    k.iteration == message.iteration
+                        && k.key_id == message.key_id
+                        && k.identity == id
                 })
                 .ok_or(GroupError::Duplicate)?;
             let plaintext = self.skipped[at]
@@ -329,7 +331,10 @@ impl GroupReceiver {
             }
             let mut states = Vec::with_capacity(s.states.len());
             for st in &s.states {
-                if states.iter().any(|x: &SenderKeyState| x.key_id.0 == st.key_id) {
+                if states
+                    .iter()
+                    .any(|x: &SenderKeyState| x.key_id.0 == st.key_id)
+                {
                     return Err(MALFORMED);
                 }
                 let chain: [u8; KEY_LEN] =
@@ -355,7 +360,11 @@ impl GroupReceiver {
             if k.iteration >= state.iteration || !seen.insert((identity, k.key_id, k.iteration)) {
                 return Err(MALFORMED);
             }
-            let seed: [u8; KEY_LEN] = k.message_seed.as_slice().try_into().map_err(|_| MALFORMED)?;
+            let seed: [u8; KEY_LEN] = k
+                .message_seed
+                .as_slice()
+                .try_into()
+                .map_err(|_| MALFORMED)?;
             skipped.push_back(Skipped {
                 identity,
                 key_id: SenderKeyId(k.key_id),

@@ -79,16 +79,17 @@ fn scenario(tape: &mut Tape, input: &Value) -> Value {
     let (alice, alice_seed) = identity(tape, input, "alice_seed");
     let (bob, bob_seed) = identity(tape, input, "bob_seed");
     let (carol, carol_seed) = identity(tape, input, "carol_seed");
-    let (group, group_id) = tape.draw_one(input, "group_id", |t| GroupId::random(t));
+    let (group, group_id) = tape.draw_one(input, "group_id", GroupId::random);
     let (mut sender, drawn) = tape.draw(
         input,
         &["key_id_random", "chain_key_0", "signing_seed"],
         |t| GroupSender::new(t, group, alice.public()),
     );
     let state = sender_state(&sender);
-    let signing_public = SigningKey::from_bytes(&state.signing_seed.as_slice().try_into().expect("32"))
-        .verifying_key()
-        .to_bytes();
+    let signing_public =
+        SigningKey::from_bytes(&state.signing_seed.as_slice().try_into().expect("32"))
+            .verifying_key()
+            .to_bytes();
     let distribution = sender.distribution();
 
     let mut bob_receiver = GroupReceiver::new(group);
@@ -192,22 +193,50 @@ fn negatives(tape: &mut Tape, scenario: &Value) -> Vec<Value> {
     let mut bad = first.clone();
     let last = bad.len() - 1;
     bad[last] ^= 0x01;
-    out.push(case("bad signature (last bit of the signature flipped)", &before, &alice, &bad, "BadSignature"));
+    out.push(case(
+        "bad signature (last bit of the signature flipped)",
+        &before,
+        &alice,
+        &bad,
+        "BadSignature",
+    ));
     let mut bad_ct = first.clone();
     // The first ciphertext byte: after version (2), group id (34), key id (up to 6), salt (18)
     // and the ciphertext key and length (2 or 3); found by position of the ciphertext itself.
     let ct = bytes(&scenario["messages"][0], "ciphertext");
-    let at = first.windows(ct.len()).position(|w| w == ct).expect("ciphertext inside");
+    let at = first
+        .windows(ct.len())
+        .position(|w| w == ct)
+        .expect("ciphertext inside");
     bad_ct[at] ^= 0x01;
-    out.push(case("ciphertext altered (signature no longer verifies)", &before, &alice, &bad_ct, "BadSignature"));
-    out.push(case("replay of a delivered message", &after, &alice, &first, "Duplicate"));
-    out.push(case("claimed by another sender (carol)", &after, &carol, &first, "UnknownSenderKey"));
+    out.push(case(
+        "ciphertext altered (signature no longer verifies)",
+        &before,
+        &alice,
+        &bad_ct,
+        "BadSignature",
+    ));
+    out.push(case(
+        "replay of a delivered message",
+        &after,
+        &alice,
+        &first,
+        "Duplicate",
+    ));
+    out.push(case(
+        "claimed by another sender (carol)",
+        &after,
+        &carol,
+        &first,
+        "UnknownSenderKey",
+    ));
 
     // A validly signed message MAX_GROUP_SKIP + 1 positions past bob's next one: alice's state
     // moved forward without sending (no randomness needed for the chain steps).
     let next = PLAINTEXTS.len() as u32;
     let far = next + MAX_GROUP_SKIP + 1;
-    let mut state = proto::GroupSenderState::decode(&after_sender_state(scenario)[..]).expect("state");
+    let mut state =
+        proto::GroupSenderState::decode(&after_sender_state(scenario)[..]).expect("state");
     let mut chain = SenderChainKey::new(state.chain_key.as_slice().try_into().expect("32"));
     for _ in next..far {
         chain.advance();
@@ -259,4 +288,3 @@ fn after_sender_state(scenario: &Value) -> Vec<u8> {
     }
     .encode_to_vec()
 }
-
