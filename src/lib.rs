@@ -6,6 +6,7 @@ mod aead;
 mod bundle;
 mod content;
 mod error;
+mod group;
 mod kdf;
 mod kem;
 mod kem_prekey;
@@ -36,6 +37,11 @@ pub use kem::{
     KemPublicKey,
 };
 pub use kem_prekey::{KemPreKeyId, KemPreKeyKind, SignedKemPreKey};
+pub use group::{
+    GROUP_ID_LEN, GroupError, GroupId, GroupReceiver, GroupSender, MAX_GROUP_MESSAGE_LEN,
+    MAX_GROUP_SENDERS, MAX_GROUP_SKIP, MAX_GROUP_SKIPPED_KEYS, MAX_GROUP_STATE_LEN,
+    MAX_SENDER_KEY_STATES, SenderKeyDistribution, SenderKeyId, SenderKeyMessage,
+};
 pub use keys::{
     IdentityKey, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PUBLIC_KEY_LEN, PublicKey,
     SIGNATURE_LEN, SignedPreKey, SignedPreKeyId,

@@ -1503,12 +1503,198 @@ def check_safety_number(c, w):
     expect_fields(w, got, c)
 
 
+# ------------------------------------------------------------------------ groups (16) --
+
+LABEL_GROUP_MESSAGE = b"crosswire/v1/group-message"
+LABEL_GROUP_SIGNATURE = b"crosswire/v1/group-signature"
+MAX_GROUP_SKIP = 2000
+MAX_GROUP_SKIPPED_KEYS = 2000
+MAX_GROUP_MESSAGE_LEN = MAX_PLAINTEXT_LEN + 16 + 1024
+
+SENDER_KEY_MESSAGE = {
+    1: ("version", "u32"),
+    2: ("group_id", "bytes"),
+    3: ("key_id", "u32"),
+    4: ("iteration", "u32"),
+    5: ("salt", "bytes"),
+    6: ("ciphertext", "bytes"),
+    7: ("signature", "bytes"),
+}
+SENDER_KEY_DISTRIBUTION = {
+    1: ("version", "u32"),
+    2: ("group_id", "bytes"),
+    3: ("key_id", "u32"),
+    4: ("iteration", "u32"),
+    5: ("chain_key", "bytes"),
+    6: ("signing_key", "bytes"),
+}
+GROUP_RECEIVER_STATE = {
+    1: ("version", "u32"),
+    2: ("group_id", "bytes"),
+    3: (
+        "senders",
+        ("rep", {1: ("identity", "bytes"),
+                 2: ("states", ("rep", {1: ("key_id", "u32"), 2: ("iteration", "u32"),
+                                        3: ("chain_key", "bytes"), 4: ("signing_key", "bytes")}))}),
+    ),
+    4: (
+        "skipped",
+        ("rep", {1: ("identity", "bytes"), 2: ("key_id", "u32"), 3: ("iteration", "u32"),
+                 4: ("message_seed", "bytes")}),
+    ),
+}
+
+
+def group_message_key(seed, salt):
+    """SPEC 16.3."""
+    okm = hkdf(salt, seed, LABEL_GROUP_MESSAGE, 44)
+    return okm[:32], okm[32:]
+
+
+def group_ad(group_id, sender, key_id, iteration, salt):
+    """SPEC 16.4: 0x01 || group id || IK || u32be(key id) || u32be(iteration) || salt."""
+    return (b"\x01" + group_id + sender + key_id.to_bytes(4, "big")
+            + iteration.to_bytes(4, "big") + salt)
+
+
+def decode_sender_key_message(data):
+    """SPEC 16.4 decoding, in order."""
+    if len(data) > MAX_GROUP_MESSAGE_LEN:
+        raise Reject("TooLarge")
+    m = decode_exact(SENDER_KEY_MESSAGE, data)
+    if m is None:
+        raise Reject("Malformed")
+    if m.get("version", 0) != 1:
+        raise Reject("UnsupportedVersion")
+    ct = m.get("ciphertext", b"")
+    if (len(m.get("group_id", b"")) != 32 or len(m.get("salt", b"")) != 16
+            or len(m.get("signature", b"")) != 64 or not 16 <= len(ct) <= MAX_PLAINTEXT_LEN + 16
+            or m.get("iteration", 0) == 2**32 - 1):
+        raise Reject("Malformed")
+    m.setdefault("key_id", 0)
+    m.setdefault("iteration", 0)
+    return m
+
+
+def group_signed(sender, data):
+    """SPEC 16.4: label || IK || the encoding without its last 66 bytes (the signature field)."""
+    return LABEL_GROUP_SIGNATURE + sender + data[:-66]
+
+
+def group_decrypt(state, sender, data):
+    """SPEC 16.7 on a parsed GroupReceiverState (modified only on success)."""
+    m = decode_sender_key_message(data)
+    if m["group_id"] != state["group_id"]:
+        raise Reject("WrongGroup")
+    record = next((r for r in state.get("senders", []) if r["identity"] == sender), None)
+    key = None if record is None else next(
+        (k for k in record["states"] if k.get("key_id", 0) == m["key_id"]), None)
+    if key is None:
+        raise Reject("UnknownSenderKey")
+    if not verify_strict(key["signing_key"], group_signed(sender, data), m["signature"]):
+        raise Reject("BadSignature")
+    ad = group_ad(state["group_id"], sender, m["key_id"], m["iteration"], m["salt"])
+    j, it = key.get("iteration", 0), m["iteration"]
+    skipped = state.setdefault("skipped", [])
+    if it < j:
+        for n, s in enumerate(skipped):
+            if (s["identity"], s.get("key_id", 0), s.get("iteration", 0)) == (sender, m["key_id"], it):
+                k, nonce = group_message_key(s["message_seed"], m["salt"])
+                pt = aead_open(k, nonce, ad, m["ciphertext"])
+                if pt is None:
+                    raise Reject("AuthenticationFailed")
+                del skipped[n]
+                return pt
+        raise Reject("Duplicate")
+    if it - j > MAX_GROUP_SKIP:
+        raise Reject("TooFarAhead")
+    ck, staged = key["chain_key"], []
+    for pos in range(j, it):
+        seed, ck = kdf_ck(ck)
+        staged.append({"identity": sender, "key_id": m["key_id"], "iteration": pos,
+                       "message_seed": seed})
+    seed, ck = kdf_ck(ck)
+    k, nonce = group_message_key(seed, m["salt"])
+    pt = aead_open(k, nonce, ad, m["ciphertext"])
+    if pt is None:
+        raise Reject("AuthenticationFailed")
+    key["chain_key"], key["iteration"] = ck, it + 1
+    skipped.extend(staged)
+    del skipped[: max(0, len(skipped) - MAX_GROUP_SKIPPED_KEYS)]
+    return pt
+
+
+def check_groups(c, w):
+    if "error" in c:
+        state = decode_exact(GROUP_RECEIVER_STATE, b(c, "receiver_state"))
+        expect(f"{w}.state decodes", state is not None, True)
+        try:
+            group_decrypt(state, b(c, "sender"), b(c, "message"))
+            got = "accepted"
+        except Reject as e:
+            got = str(e)
+        expect(w, got, c["error"])
+        return
+    alice = Identity(b(c, "alice_seed"))
+    expect(f"{w}.alice_identity", alice.public, c["alice_identity"])
+    for who in ("bob", "carol"):
+        expect(f"{w}.{who}_identity", Identity(b(c, f"{who}_seed")).public, c[f"{who}_identity"])
+    group_id = b(c, "group_id")
+    # SPEC 16.2: the key id is next_u32 of the 4 random bytes, little-endian.
+    key_id = int.from_bytes(b(c, "key_id_random"), "little")
+    expect(f"{w}.key_id", key_id, c["key_id"])
+    signing = Ed25519PrivateKey.from_private_bytes(b(c, "signing_seed"))
+    signing_key = signing.public_key().public_bytes_raw()
+    expect(f"{w}.signing_key", signing_key, c["signing_key"])
+    dist = {"version": 1, "group_id": group_id, "key_id": key_id, "iteration": 0,
+            "chain_key": b(c, "chain_key_0"), "signing_key": signing_key}
+    encoded = encode(SENDER_KEY_DISTRIBUTION, dist)
+    expect(f"{w}.distribution", encoded, c["distribution"])
+    expect(f"{w}.distribution_plaintext", pad(encoded), c["distribution_plaintext"])
+    # Bob's state after processing the distribution (SPEC 16.6, 16.9).
+    state = {"version": 1, "group_id": group_id,
+             "senders": [{"identity": alice.public,
+                          "states": [{"key_id": key_id, "iteration": 0,
+                                      "chain_key": b(c, "chain_key_0"),
+                                      "signing_key": signing_key}]}],
+             "skipped": []}
+    expect(f"{w}.receiver_state_before", encode(GROUP_RECEIVER_STATE, state),
+           c["receiver_state_before"])
+    ck = b(c, "chain_key_0")
+    for i, m in enumerate(c["messages"]):
+        mw = f"{w}.messages[{i}]"
+        seed, nxt = kdf_ck(ck)
+        salt = b(m, "salt")
+        key, nonce = group_message_key(seed, salt)
+        ad = group_ad(group_id, alice.public, key_id, i, salt)
+        ct = aead_seal(key, nonce, ad, b(m, "plaintext"))
+        body = encode(SENDER_KEY_MESSAGE, {"version": 1, "group_id": group_id, "key_id": key_id,
+                                           "iteration": i, "salt": salt, "ciphertext": ct})
+        signed = LABEL_GROUP_SIGNATURE + alice.public + body
+        sig = signing.sign(signed)  # Ed25519 is deterministic
+        message = encode(SENDER_KEY_MESSAGE, {"version": 1, "group_id": group_id,
+                                              "key_id": key_id, "iteration": i, "salt": salt,
+                                              "ciphertext": ct, "signature": sig})
+        expect_fields(mw, {"iteration": i, "chain_key": ck, "seed": seed, "next_chain_key": nxt,
+                           "key": key, "nonce": nonce, "associated_data": ad, "ciphertext": ct,
+                           "signed": signed, "signature": sig, "message": message}, m)
+        expect(f"{mw}.signed is message minus signature field",
+               group_signed(alice.public, message), m["signed"])
+        ck = nxt
+    for d in c["deliveries"]:
+        pt = group_decrypt(state, alice.public, b(c["messages"][d["message"]], "message"))
+        expect(f"{w}.deliveries[{d['message']}]", pt, d["plaintext"])
+    expect(f"{w}.receiver_state_after", encode(GROUP_RECEIVER_STATE, state),
+           c["receiver_state_after"])
+
+
 def main():
     checks = [("x3dh.json", check_x3dh), ("ratchet.json", check_ratchet),
               ("wire.json", check_wire), ("session-state.json", check_session_state),
               ("invalid.json", check_invalid), ("bounds.json", check_bounds), ("media.json", check_media),
               ("content.json", check_content),
-              ("safety-numbers.json", check_safety_number)]
+              ("safety-numbers.json", check_safety_number),
+              ("groups.json", check_groups)]
     for name, check in checks:
         for c in load(name):
             where = f"{name}[{c['name']}]"

@@ -13,6 +13,7 @@ pub(crate) mod content;
 pub(crate) mod decode;
 pub(crate) mod decrypt;
 pub(crate) mod fixture;
+pub(crate) mod group;
 pub(crate) mod interaction;
 pub(crate) mod media;
 pub(crate) mod seeds;
@@ -33,4 +34,10 @@ pub(crate) const TARGETS: &[Target] = &[
         content::attachment_pointer_decode,
     ),
     ("media_decrypt", media::media_decrypt),
+    ("group_decrypt", group::group_decrypt),
+    (
+        "group_distribution_decode",
+        group::group_distribution_decode,
+    ),
+    ("group_state_decode", group::group_state_decode),
 ];

@@ -107,6 +107,9 @@ pub(crate) fn all() -> Vec<Seed> {
     for (name, bytes) in cases {
         add("media_decrypt", name, bytes);
     }
+    for (target, name, bytes) in super::group::seeds() {
+        add(target, &name, bytes);
+    }
     seeds
 }
 

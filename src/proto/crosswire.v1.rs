@@ -464,3 +464,131 @@ pub mod attachment_pointer {
         }
     }
 }
+/// A group message. `signature` is Ed25519 by the sender's signing key over
+/// "crosswire/v1/group-signature" || sender identity key (32) || the canonical
+/// encoding of fields 1 to 6 (everything before field 7).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SenderKeyMessage {
+    /// 1
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// 32 bytes
+    #[prost(bytes = "vec", tag = "2")]
+    pub group_id: ::prost::alloc::vec::Vec<u8>,
+    /// which of the sender's sender keys
+    #[prost(uint32, tag = "3")]
+    pub key_id: u32,
+    /// position in that sender chain
+    #[prost(uint32, tag = "4")]
+    pub iteration: u32,
+    /// 16 random bytes
+    #[prost(bytes = "vec", tag = "5")]
+    pub salt: ::prost::alloc::vec::Vec<u8>,
+    /// AES-256-GCM, tag appended, 16 to 131088 bytes
+    #[prost(bytes = "vec", tag = "6")]
+    pub ciphertext: ::prost::alloc::vec::Vec<u8>,
+    /// 64 bytes
+    #[prost(bytes = "vec", tag = "7")]
+    pub signature: ::prost::alloc::vec::Vec<u8>,
+}
+/// A sender key as its owner hands it to one member device, over their
+/// pairwise Session (padded as content is, SPEC.md 9.2).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SenderKeyDistributionMessage {
+    /// 1
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// 32 bytes
+    #[prost(bytes = "vec", tag = "2")]
+    pub group_id: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "3")]
+    pub key_id: u32,
+    /// the chain key's position
+    #[prost(uint32, tag = "4")]
+    pub iteration: u32,
+    /// 32 bytes
+    #[prost(bytes = "vec", tag = "5")]
+    pub chain_key: ::prost::alloc::vec::Vec<u8>,
+    /// Ed25519 public key, 32 bytes
+    #[prost(bytes = "vec", tag = "6")]
+    pub signing_key: ::prost::alloc::vec::Vec<u8>,
+}
+/// Local storage of a device's own sender key (not interoperable, but fixed).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GroupSenderState {
+    /// storage format version, 1
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// 32 bytes
+    #[prost(bytes = "vec", tag = "2")]
+    pub group_id: ::prost::alloc::vec::Vec<u8>,
+    /// our identity key, 32 bytes
+    #[prost(bytes = "vec", tag = "3")]
+    pub identity: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "4")]
+    pub key_id: u32,
+    /// next to send
+    #[prost(uint32, tag = "5")]
+    pub iteration: u32,
+    /// 32 bytes
+    #[prost(bytes = "vec", tag = "6")]
+    pub chain_key: ::prost::alloc::vec::Vec<u8>,
+    /// Ed25519 seed, 32 bytes
+    #[prost(bytes = "vec", tag = "7")]
+    pub signing_seed: ::prost::alloc::vec::Vec<u8>,
+}
+/// Local storage of the sender keys a device has received for one group.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct GroupReceiverState {
+    /// storage format version, 1
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// 32 bytes
+    #[prost(bytes = "vec", tag = "2")]
+    pub group_id: ::prost::alloc::vec::Vec<u8>,
+    /// ordered by identity key bytes
+    #[prost(message, repeated, tag = "3")]
+    pub senders: ::prost::alloc::vec::Vec<group_receiver_state::Sender>,
+    /// oldest first
+    #[prost(message, repeated, tag = "4")]
+    pub skipped: ::prost::alloc::vec::Vec<group_receiver_state::Skipped>,
+}
+/// Nested message and enum types in `GroupReceiverState`.
+pub mod group_receiver_state {
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Sender {
+        /// the sender device's identity key, 32 bytes
+        #[prost(bytes = "vec", tag = "1")]
+        pub identity: ::prost::alloc::vec::Vec<u8>,
+        /// newest first, 1 to 5
+        #[prost(message, repeated, tag = "2")]
+        pub states: ::prost::alloc::vec::Vec<State>,
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct State {
+        #[prost(uint32, tag = "1")]
+        pub key_id: u32,
+        /// next expected
+        #[prost(uint32, tag = "2")]
+        pub iteration: u32,
+        /// 32 bytes
+        #[prost(bytes = "vec", tag = "3")]
+        pub chain_key: ::prost::alloc::vec::Vec<u8>,
+        /// 32 bytes
+        #[prost(bytes = "vec", tag = "4")]
+        pub signing_key: ::prost::alloc::vec::Vec<u8>,
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Skipped {
+        /// 32 bytes
+        #[prost(bytes = "vec", tag = "1")]
+        pub identity: ::prost::alloc::vec::Vec<u8>,
+        #[prost(uint32, tag = "2")]
+        pub key_id: u32,
+        #[prost(uint32, tag = "3")]
+        pub iteration: u32,
+        /// 32 bytes
+        #[prost(bytes = "vec", tag = "4")]
+        pub message_seed: ::prost::alloc::vec::Vec<u8>,
+    }
+}

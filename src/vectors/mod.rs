@@ -25,6 +25,7 @@
 mod bounds;
 mod content;
 mod external;
+mod group;
 mod invalid;
 mod media;
 mod ratchet;
@@ -448,4 +449,14 @@ fn safety_numbers_generator_matches_file() {
 #[test]
 fn safety_numbers_file_checks() {
     safety::check(&load("safety-numbers"));
+}
+
+#[test]
+fn groups_generator_matches_file() {
+    regenerate("groups", group::generate());
+}
+
+#[test]
+fn groups_file_checks() {
+    group::check(&load("groups"));
 }

@@ -1,0 +1,409 @@
+//! [`GroupReceiver`]: the sender keys this device holds for one group, and decryption
+//! (SPEC.md 16.6, 16.7).
+//!
+//! Decryption is transactional: every value is computed into temporaries and the state is
+//! written only after the signature and the AEAD tag verified.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use core::fmt;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use prost::Message;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::chain::{KEY_LEN, SenderChainKey, SenderMessageSeed};
+use super::distribution::{SenderKeyDistribution, signing_key_from_slice};
+use super::error::GroupError;
+use super::message::SenderKeyMessage;
+use super::{GroupId, SenderKeyId};
+use crate::content::Content;
+use crate::error::StateError;
+use crate::keys::{IdentityKey, PUBLIC_KEY_LEN, Redacted};
+use crate::proto;
+use crate::wire::decode_exact;
+
+/// Largest forward jump within one sender chain: a message more than this many positions past
+/// the next expected one is [`GroupError::TooFarAhead`], and nothing is derived.
+pub const MAX_GROUP_SKIP: u32 = 2000;
+/// Most skipped message seeds one group receiver keeps, over all its senders; the oldest are
+/// evicted first.
+pub const MAX_GROUP_SKIPPED_KEYS: usize = 2000;
+/// Most sender keys kept per sender device (as libsignal): a rotation keeps the previous keys
+/// for messages still in flight, and a sixth evicts the oldest.
+pub const MAX_SENDER_KEY_STATES: usize = 5;
+/// Most sender devices one group receiver tracks.
+pub const MAX_GROUP_SENDERS: usize = 8192;
+/// Longest stored receiver state [`GroupReceiver::from_bytes`] accepts; the largest legitimate
+/// one (every bound above reached) is under 4 MB.
+pub const MAX_GROUP_STATE_LEN: usize = 8 * 1024 * 1024;
+
+/// Storage format version of [`GroupReceiver::to_bytes`].
+const RECEIVER_STATE_VERSION: u32 = 1;
+
+/// One sender key as received.
+#[derive(Clone)]
+struct SenderKeyState {
+    key_id: SenderKeyId,
+    /// The next position expected; `chain_key` is the chain key there.
+    iteration: u32,
+    chain_key: SenderChainKey,
+    signing_key: VerifyingKey,
+}
+
+/// The keys of one sender device, newest first.
+#[derive(Clone)]
+struct SenderRecord {
+    identity: IdentityKey,
+    states: Vec<SenderKeyState>,
+}
+
+/// A skipped position's seed, kept for a message that arrives late.
+#[derive(Clone)]
+struct Skipped {
+    identity: [u8; PUBLIC_KEY_LEN],
+    key_id: SenderKeyId,
+    iteration: u32,
+    seed: SenderMessageSeed,
+}
+
+/// The sender keys this device has received for one group, from every other member device,
+/// and the seeds of skipped positions.
+#[derive(Clone)]
+pub struct GroupReceiver {
+    group_id: GroupId,
+    senders: BTreeMap<[u8; PUBLIC_KEY_LEN], SenderRecord>,
+    skipped: VecDeque<Skipped>,
+}
+
+impl GroupReceiver {
+    /// An empty receiver for `group_id`.
+    pub fn new(group_id: GroupId) -> Self {
+        GroupReceiver {
+            group_id,
+            senders: BTreeMap::new(),
+            skipped: VecDeque::new(),
+        }
+    }
+
+    /// The group.
+    pub fn group_id(&self) -> &GroupId {
+        &self.group_id
+    }
+
+    /// Accepts a sender key from the device `sender`. `sender` MUST be the authenticated peer
+    /// of the pairwise session the distribution arrived on
+    /// ([`Session::remote_identity`](crate::Session::remote_identity)), never a claim.
+    ///
+    /// A key id already known for this sender is left as it is (re-accepting it could rewind
+    /// the chain and re-open decrypted positions). A sixth key evicts the sender's oldest.
+    pub fn process_distribution(
+        &mut self,
+        sender: &IdentityKey,
+        distribution: &SenderKeyDistribution,
+    ) -> Result<(), GroupError> {
+        if distribution.group_id != self.group_id {
+            return Err(GroupError::WrongGroup);
+        }
+        let known = self.senders.contains_key(sender.as_bytes());
+        if !known && self.senders.len() >= MAX_GROUP_SENDERS {
+            return Err(GroupError::TooManySenders);
+        }
+        let record = self
+            .senders
+            .entry(*sender.as_bytes())
+            .or_insert_with(|| SenderRecord {
+                identity: *sender,
+                states: Vec::new(),
+            });
+        if record
+            .states
+            .iter()
+            .any(|s| s.key_id == distribution.key_id)
+        {
+            return Ok(());
+        }
+        record.states.insert(
+            0,
+            SenderKeyState {
+                key_id: distribution.key_id,
+                iteration: distribution.iteration,
+                chain_key: distribution.chain_key.clone(),
+                signing_key: distribution.signing_key,
+            },
+        );
+        if record.states.len() > MAX_SENDER_KEY_STATES {
+            let evicted: Vec<SenderKeyId> = record
+                .states
+                .drain(MAX_SENDER_KEY_STATES..)
+                .map(|s| s.key_id)
+                .collect();
+            let id = *sender.as_bytes();
+            self.skipped
+                .retain(|k| !(k.identity == id && evicted.contains(&k.key_id)));
+        }
+        Ok(())
+    }
+
+    /// Forgets every key of `sender` and its skipped seeds; call it when the device leaves or is
+    /// removed, so nothing it sends afterwards (or sent under its old keys) is accepted.
+    /// Returns whether the sender was known.
+    pub fn forget_sender(&mut self, sender: &IdentityKey) -> bool {
+        let id = *sender.as_bytes();
+        self.skipped.retain(|k| k.identity != id);
+        self.senders.remove(&id).is_some()
+    }
+
+    /// The sender devices whose keys are held.
+    pub fn senders(&self) -> impl Iterator<Item = &IdentityKey> {
+        self.senders.values().map(|r| &r.identity)
+    }
+
+    /// Verifies and decrypts a group message from the device `sender` (as the transport
+    /// reports it; a wrong claim fails the signature). On any error the receiver is unchanged.
+    ///
+    /// Order: group id, sender key lookup, **signature**, then the chain (replay, jump bound),
+    /// then AES-256-GCM.
+    pub fn decrypt(
+        &mut self,
+        sender: &IdentityKey,
+        message: &SenderKeyMessage,
+    ) -> Result<Vec<u8>, GroupError> {
+        if message.group_id != self.group_id {
+            return Err(GroupError::WrongGroup);
+        }
+        let id = *sender.as_bytes();
+        let record = self
+            .senders
+            .get_mut(&id)
+            .ok_or(GroupError::UnknownSenderKey)?;
+        let state = record
+            .states
+            .iter_mut()
+            .find(|s| s.key_id == message.key_id)
+            .ok_or(GroupError::UnknownSenderKey)?;
+        let signature = Signature::from_bytes(&message.signature);
+        state
+            .signing_key
+            .verify_strict(&message.signed_message(sender), &signature)
+            .map_err(|_| GroupError::BadSignature)?;
+
+        let ad = SenderKeyMessage::associated_data(
+            &self.group_id,
+            sender,
+            message.key_id,
+            message.iteration,
+            &message.salt,
+        );
+        if message.iteration < state.iteration {
+            let at = self
+                .skipped
+                .iter()
+                .position(|k| {
+                    k.iteration == message.iteration
+                        && k.key_id == message.key_id
+                        && k.identity == id
+                })
+                .ok_or(GroupError::Duplicate)?;
+            let plaintext = self.skipped[at]
+                .seed
+                .message_key(&message.salt)
+                .open(&ad, &message.ciphertext)
+                .ok_or(GroupError::AuthenticationFailed)?;
+            self.skipped.remove(at);
+            return Ok(plaintext);
+        }
+        if message.iteration - state.iteration > MAX_GROUP_SKIP {
+            return Err(GroupError::TooFarAhead);
+        }
+        let mut chain_key = state.chain_key.clone();
+        let mut staged = Vec::with_capacity((message.iteration - state.iteration) as usize);
+        for iteration in state.iteration..message.iteration {
+            staged.push(Skipped {
+                identity: id,
+                key_id: message.key_id,
+                iteration,
+                seed: chain_key.advance(),
+            });
+        }
+        let plaintext = chain_key
+            .advance()
+            .message_key(&message.salt)
+            .open(&ad, &message.ciphertext)
+            .ok_or(GroupError::AuthenticationFailed)?;
+        state.chain_key = chain_key;
+        state.iteration = message.iteration + 1;
+        self.skipped.extend(staged);
+        let excess = self.skipped.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
+        self.skipped.drain(..excess);
+        Ok(plaintext)
+    }
+
+    /// [`GroupReceiver::decrypt`], then unpads and decodes the content (SPEC.md 9.3). A
+    /// [`GroupError::Content`] error means the message *was* authentic and its key is used up:
+    /// the receiver has advanced past it, so save it as after a success.
+    pub fn decrypt_content(
+        &mut self,
+        sender: &IdentityKey,
+        message: &SenderKeyMessage,
+    ) -> Result<Content, GroupError> {
+        let plaintext = Zeroizing::new(self.decrypt(sender, message)?);
+        Ok(Content::from_plaintext(&plaintext)?)
+    }
+
+    /// Serializes the state (protobuf `GroupReceiverState`, version 1). Contains secrets:
+    /// encrypt it at rest.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut m = proto::GroupReceiverState {
+            version: RECEIVER_STATE_VERSION,
+            group_id: self.group_id.as_bytes().to_vec(),
+            senders: self
+                .senders
+                .values()
+                .map(|r| proto::group_receiver_state::Sender {
+                    identity: r.identity.as_bytes().to_vec(),
+                    states: r
+                        .states
+                        .iter()
+                        .map(|s| proto::group_receiver_state::State {
+                            key_id: s.key_id.0,
+                            iteration: s.iteration,
+                            chain_key: s.chain_key.as_bytes().to_vec(),
+                            signing_key: s.signing_key.as_bytes().to_vec(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            skipped: self
+                .skipped
+                .iter()
+                .map(|k| proto::group_receiver_state::Skipped {
+                    identity: k.identity.to_vec(),
+                    key_id: k.key_id.0,
+                    iteration: k.iteration,
+                    message_seed: k.seed.as_bytes().to_vec(),
+                })
+                .collect(),
+        };
+        let mut out = Zeroizing::new(Vec::with_capacity(m.encoded_len()));
+        m.encode_raw(&mut *out);
+        wipe(&mut m);
+        out
+    }
+
+    /// Loads a state written by [`GroupReceiver::to_bytes`], checking every bound and that it is
+    /// consistent (senders in order, 1 to 5 distinct keys each, skipped seeds only for positions
+    /// before their key's next one, no duplicates).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, GroupError> {
+        if bytes.len() > MAX_GROUP_STATE_LEN {
+            return Err(GroupError::State(StateError::Malformed));
+        }
+        let mut m = decode_exact::<proto::GroupReceiverState>(bytes)
+            .ok_or(GroupError::State(StateError::Malformed))?;
+        let result = Self::from_proto(&m);
+        wipe(&mut m);
+        result
+    }
+
+    fn from_proto(m: &proto::GroupReceiverState) -> Result<Self, GroupError> {
+        const MALFORMED: GroupError = GroupError::State(StateError::Malformed);
+        match m.version {
+            RECEIVER_STATE_VERSION => {}
+            0 => return Err(MALFORMED),
+            _ => return Err(GroupError::State(StateError::UnsupportedVersion)),
+        }
+        let group_id = GroupId::from_slice(&m.group_id).ok_or(MALFORMED)?;
+        if m.senders.len() > MAX_GROUP_SENDERS || m.skipped.len() > MAX_GROUP_SKIPPED_KEYS {
+            return Err(MALFORMED);
+        }
+        let mut senders = BTreeMap::new();
+        let mut previous: Option<[u8; PUBLIC_KEY_LEN]> = None;
+        for s in &m.senders {
+            let identity = IdentityKey::from_slice(&s.identity).map_err(|_| MALFORMED)?;
+            let id = *identity.as_bytes();
+            // Strictly increasing: the one order `to_bytes` writes, and no sender twice.
+            if previous.is_some_and(|p| p >= id) {
+                return Err(MALFORMED);
+            }
+            previous = Some(id);
+            if s.states.is_empty() || s.states.len() > MAX_SENDER_KEY_STATES {
+                return Err(MALFORMED);
+            }
+            let mut states = Vec::with_capacity(s.states.len());
+            for st in &s.states {
+                if states
+                    .iter()
+                    .any(|x: &SenderKeyState| x.key_id.0 == st.key_id)
+                {
+                    return Err(MALFORMED);
+                }
+                let chain: [u8; KEY_LEN] =
+                    st.chain_key.as_slice().try_into().map_err(|_| MALFORMED)?;
+                states.push(SenderKeyState {
+                    key_id: SenderKeyId(st.key_id),
+                    iteration: st.iteration,
+                    chain_key: SenderChainKey::new(chain),
+                    signing_key: signing_key_from_slice(&st.signing_key).map_err(|_| MALFORMED)?,
+                });
+            }
+            senders.insert(id, SenderRecord { identity, states });
+        }
+        let mut seen = BTreeSet::new();
+        let mut skipped = VecDeque::with_capacity(m.skipped.len());
+        for k in &m.skipped {
+            let identity: [u8; PUBLIC_KEY_LEN] =
+                k.identity.as_slice().try_into().map_err(|_| MALFORMED)?;
+            let state = senders
+                .get(&identity)
+                .and_then(|r: &SenderRecord| r.states.iter().find(|s| s.key_id.0 == k.key_id))
+                .ok_or(MALFORMED)?;
+            if k.iteration >= state.iteration || !seen.insert((identity, k.key_id, k.iteration)) {
+                return Err(MALFORMED);
+            }
+            let seed: [u8; KEY_LEN] = k
+                .message_seed
+                .as_slice()
+                .try_into()
+                .map_err(|_| MALFORMED)?;
+            skipped.push_back(Skipped {
+                identity,
+                key_id: SenderKeyId(k.key_id),
+                iteration: k.iteration,
+                seed: SenderMessageSeed::new(seed),
+            });
+        }
+        Ok(GroupReceiver {
+            group_id,
+            senders,
+            skipped,
+        })
+    }
+}
+
+/// Zeroizes every secret field of a decoded or to-be-encoded state.
+fn wipe(m: &mut proto::GroupReceiverState) {
+    for s in &mut m.senders {
+        for st in &mut s.states {
+            st.chain_key.zeroize();
+        }
+    }
+    for k in &mut m.skipped {
+        k.message_seed.zeroize();
+    }
+}
+
+impl fmt::Debug for GroupReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let GroupReceiver {
+            group_id,
+            senders,
+            skipped,
+        } = self;
+        f.debug_struct("GroupReceiver")
+            .field("group_id", group_id)
+            .field("senders", &senders.len())
+            .field("skipped", &skipped.len())
+            .field("keys", &Redacted)
+            .finish()
+    }
+}
