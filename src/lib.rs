@@ -32,16 +32,16 @@ pub use error::{
     BundleError, ContentError, DecryptError, EncryptError, Error, KeyError, MediaError, StateError,
     WireError,
 };
-pub use kem::{
-    KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN, KEM_SEED_LEN, KemCiphertext, KemError, KemKeyPair,
-    KemPublicKey,
-};
-pub use kem_prekey::{KemPreKeyId, KemPreKeyKind, SignedKemPreKey};
 pub use group::{
     GROUP_ID_LEN, GroupError, GroupId, GroupReceiver, GroupSender, MAX_GROUP_MESSAGE_LEN,
     MAX_GROUP_SENDERS, MAX_GROUP_SKIP, MAX_GROUP_SKIPPED_KEYS, MAX_GROUP_STATE_LEN,
     MAX_SENDER_KEY_STATES, SenderKeyDistribution, SenderKeyId, SenderKeyMessage,
 };
+pub use kem::{
+    KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN, KEM_SEED_LEN, KemCiphertext, KemError, KemKeyPair,
+    KemPublicKey,
+};
+pub use kem_prekey::{KemPreKeyId, KemPreKeyKind, SignedKemPreKey};
 pub use keys::{
     IdentityKey, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PUBLIC_KEY_LEN, PublicKey,
     SIGNATURE_LEN, SignedPreKey, SignedPreKeyId,

@@ -165,12 +165,7 @@ pub(crate) fn derive_shared_secret(
 ) -> RootKey {
     let ikm = input_key_material(dh1, dh2, dh3, dh4, ss);
     let mut sk = Zeroizing::new([0u8; 32]);
-    hkdf_sha256(
-        &[0u8; 32],
-        &ikm,
-        &info(kem_public, kem_ciphertext),
-        &mut sk,
-    );
+    hkdf_sha256(&[0u8; 32], &ikm, &info(kem_public, kem_ciphertext), &mut sk);
     RootKey::new(*sk)
 }
 

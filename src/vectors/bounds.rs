@@ -243,7 +243,10 @@ fn forge(receiver: &Session, previous_counter: u32, counter: u32) -> Envelope {
         salt: [0x5a; 16],
     };
     let aad = header::associated_data(&header, None, &s.associated_data);
-    let ciphertext = seed.message_key(&header.salt).seal(&aad, b"forged").expect("small");
+    let ciphertext = seed
+        .message_key(&header.salt)
+        .seal(&aad, b"forged")
+        .expect("small");
     Envelope::Ratchet(crate::wire::RatchetMessage::new(header, ciphertext))
 }
 
