@@ -655,7 +655,7 @@ class Session:
     def respond(cls, identity, spk, opk, fields, message, context):
         """spk = (id, secret); opk = (id, secret) or None."""
         if len(context) > MAX_CONTEXT_LEN:  # checked first (4.2)
-            raise Reject("ContextTooLarge")
+            raise Reject("context.too_large")
         if fields["signed_prekey_id"] != spk[0] or fields["one_time_prekey_id"] != (
             opk[0] if opk else None
         ):
@@ -681,7 +681,7 @@ class Session:
     def encrypt(self, plaintext, draws):
         """`draws` yields the recorded random values in order. Returns (envelope, details)."""
         if len(plaintext) > MAX_PLAINTEXT_LEN:
-            raise Reject("Encrypt(PlaintextTooLarge)")
+            raise Reject("encrypt.plaintext_too_large")
         info = {"ratchet_secret": None, "ratchet_public": None, "dh_output": None}
         root, sending = self.root, self.sending
         ratchet_secret = self.ratchet_secret
@@ -695,7 +695,7 @@ class Session:
             sending = [ck, 0]
         ck, n = sending
         if n + 1 >= 2**32 - 1:  # counters never reach 2^32 - 1 (5.6)
-            raise Reject("Encrypt(ChainExhausted)")
+            raise Reject("encrypt.chain_exhausted")
         seed, next_ck = kdf_ck(ck)
         salt = next(draws)
         key, nonce = message_key(seed, salt)
@@ -1376,7 +1376,7 @@ def check_bounds(c, w):
         u = b(c, "public_key")
         expect(f"{w}.dh_output", b(c, "dh_output"), h(bytes(32)))
         expect(f"{w} X25519", outcome(lambda: x25519(b(c, "secret"), u)),
-               ("error", "Key(NonContributory)"))
+               ("error", "key.non_contributory"))
         expect(f"{w}.error", outcome(lambda: check_public_key(u)), ("error", c["error"]))
     else:
         raise AssertionError(f"unknown operation {op}")

@@ -67,7 +67,7 @@ fn run(tape: &mut Tape, input: &Value) -> Value {
                     Ok(plaintext) => step_out["plaintext"] = hex(plaintext),
                     Err(e) => {
                         assert_eq!(session.to_bytes()[..], before[..], "state changed");
-                        step_out["error"] = format!("{e:?}").into();
+                        step_out["error"] = super::error_code(&e).into();
                     }
                 }
                 steps.push(step_out);
@@ -104,7 +104,7 @@ fn run(tape: &mut Tape, input: &Value) -> Value {
                     }
                     Err(e) => {
                         assert_eq!(session.to_bytes()[..], before[..], "state changed");
-                        step_out["error"] = format!("{e:?}").into();
+                        step_out["error"] = super::error_code(&e).into();
                     }
                 }
                 steps.push(step_out);
@@ -122,19 +122,19 @@ fn run(tape: &mut Tape, input: &Value) -> Value {
             let context = repeated(input, "context");
             match Session::respond(&identity, &spk, None, &message, &context) {
                 Ok((_, plaintext)) => out["plaintext"] = hex(plaintext),
-                Err(e) => out["error"] = format!("{e:?}").into(),
+                Err(e) => out["error"] = super::error_code(&e).into(),
             }
         }
         "session_state" => match Session::from_bytes(&repeated(input, "input")) {
             Ok(session) => out["skipped"] = snapshot(&session).skipped.len().into(),
-            Err(e) => out["error"] = format!("{:?}", crate::Error::from(e)).into(),
+            Err(e) => out["error"] = super::error_code(&crate::Error::from(e)).into(),
         },
         "envelope" => {
             let bytes = envelope_from_fields(&input["envelope_fields"]);
             out["envelope_length"] = bytes.len().into();
             match Envelope::from_bytes(&bytes) {
                 Ok(_) => out["accepted"] = true.into(),
-                Err(e) => out["error"] = format!("{:?}", crate::Error::from(e)).into(),
+                Err(e) => out["error"] = super::error_code(&crate::Error::from(e)).into(),
             }
         }
         "low_order_dh" => {
@@ -142,7 +142,7 @@ fn run(tape: &mut Tape, input: &Value) -> Value {
             let secret = super::bytes32(input, "secret");
             out["dh_output"] = hex(crate::x25519::x25519(&secret, &u).as_bytes());
             let error = PublicKey::from_slice(&u).expect_err("low order");
-            out["error"] = format!("{:?}", crate::Error::from(error)).into();
+            out["error"] = super::error_code(&crate::Error::from(error)).into();
         }
         other => panic!("unknown operation {other}"),
     }
