@@ -127,7 +127,10 @@ impl<W: Write> AttachmentEncryptor<W> {
             self.hasher.update(commitment);
             self.inner.write_all(&commitment)?;
         }
-        let tag = self.cipher.seal(index, last, &mut self.buf).map_err(MediaError::from)?;
+        let tag = self
+            .cipher
+            .seal(index, last, &mut self.buf)
+            .map_err(MediaError::from)?;
         self.buf.extend_from_slice(&tag);
         self.hasher.update(self.buf.as_slice());
         self.inner.write_all(&self.buf)?;
