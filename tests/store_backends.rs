@@ -596,6 +596,38 @@ mod sqlite_only {
     }
 
     #[test]
+    fn concurrent_creation_makes_one_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = (0u8..4)
+            .map(|i| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let mut store = open(&path).unwrap();
+                    let mut tx = store.transaction().unwrap();
+                    tx.put(Table::Meta, &[i], b"here").unwrap();
+                    tx.commit().unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.count(Table::Meta).unwrap(), 4, "a store was replaced");
+        drop(tx);
+        drop(store);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["device.sqlite"]);
+    }
+
+    #[test]
     fn two_connections_increment_exactly() {
         const EACH: u64 = 500;
         let dir = tempfile::tempdir().unwrap();
