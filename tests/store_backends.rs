@@ -5,7 +5,7 @@
 // Test code: a failed setup step should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crosswire::store::{MemoryStore, Store, StoreError, Table, Transaction};
+use crosswire::store::{MemoryStore, Store, Table, Transaction};
 
 /// A store under test, with whatever must outlive it (a temporary directory).
 struct Fixture<S> {
@@ -331,7 +331,7 @@ mod shared {
 #[cfg(feature = "sqlite")]
 mod sqlite_only {
     use super::*;
-    use crosswire::store::{SqliteOptions, SqliteStore, Synchronous};
+    use crosswire::store::{SqliteOptions, SqliteStore, StoreError, Synchronous};
     use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
@@ -379,7 +379,7 @@ mod sqlite_only {
             Err(e) => assert_eq!(&e, expected, "{}", path.display()),
             Ok(_) => panic!("{} opened", path.display()),
         }
-        assert_eq!(std::fs::read(path).unwrap(), before, "file changed");
+        assert!(std::fs::read(path).unwrap() == before, "file changed");
     }
 
     #[test]
@@ -552,9 +552,8 @@ mod sqlite_only {
                     drop(store);
                 }
             }
-            assert_eq!(
-                std::fs::read(&path).unwrap(),
-                &original[..len],
+            assert!(
+                std::fs::read(&path).unwrap() == original[..len],
                 "length {len}: file changed"
             );
         }
@@ -569,6 +568,63 @@ mod sqlite_only {
         conn.pragma_update(None, "user_version", newer).unwrap();
         drop(conn);
         assert_open_fails(&path, &StoreError::NewerSchema(newer));
+    }
+
+    /// A failed open must not checkpoint a WAL that holds frames into the database file.
+    #[test]
+    fn a_failed_open_leaves_a_wal_with_frames_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let newer = SqliteStore::SCHEMA_VERSION + 1;
+        // As if a newer crosswire was killed after committing: its last changes, including
+        // the version, are only in the WAL.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .unwrap();
+        conn.execute_batch("INSERT INTO meta VALUES (x'77', x'77')")
+            .unwrap();
+        conn.pragma_update(None, "user_version", newer).unwrap();
+        drop(conn);
+        let wal = with_suffix(&path, "-wal");
+        let wal_before = std::fs::read(&wal).unwrap();
+        assert!(!wal_before.is_empty());
+        assert_open_fails(&path, &StoreError::NewerSchema(newer));
+        assert!(std::fs::read(&wal).unwrap() == wal_before, "WAL changed");
+    }
+
+    #[test]
+    fn concurrent_creation_makes_one_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = (0u8..4)
+            .map(|i| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let mut store = open(&path).unwrap();
+                    let mut tx = store.transaction().unwrap();
+                    tx.put(Table::Meta, &[i], b"here").unwrap();
+                    tx.commit().unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.count(Table::Meta).unwrap(), 4, "a store was replaced");
+        drop(tx);
+        drop(store);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["device.sqlite"]);
     }
 
     #[test]

@@ -86,8 +86,9 @@ impl SqliteStore {
     /// A new store is built under a temporary name beside `path` and linked into place only
     /// once complete, so `path` never holds a half-made store. An existing file is checked
     /// before anything is written to it: an empty file or one that is not a crosswire store
-    /// gives [`StoreError::Corrupt`], a newer schema [`StoreError::NewerSchema`], and in every
-    /// failure the file is left exactly as it was.
+    /// gives [`StoreError::Corrupt`], a newer schema [`StoreError::NewerSchema`], and a file
+    /// that fails a check is left exactly as it was. (A migration step that fails keeps the
+    /// steps before it, each complete: SPEC.md 14.4.)
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref();
         match fs::metadata(path) {
