@@ -891,8 +891,7 @@ fn safety_numbers_follow_the_trusted_key<B: Backend>(b: &mut B) {
     assert_eq!(at_alice.digits(), at_bob.digits());
     assert!(at_bob.matches_scanned(&at_alice.scannable()).unwrap());
     // Alice reinstalls; once Bob trusts the new key, his number changes and matches hers.
-    let alice2 = Device::new(b, "alice@a.example", 1, options(&clock));
-    let mut alice2 = alice2;
+    let mut alice2 = Device::new(b, "alice@a.example", 1, options(&clock));
     let new_key = *alice2.account().identity_key();
     bob.account().trust_identity(rng, &a, &new_key).unwrap();
     let at_bob2 = bob
