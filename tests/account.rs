@@ -49,6 +49,7 @@ on_every_store!(
     content_round_trip,
     directory_upload_serves_bundles,
     debug_prints_no_secret,
+    safety_numbers_follow_the_trusted_key,
 );
 
 fn pair<B: Backend>(b: &mut B) -> (TestClock, Device<B>, Device<B>) {
@@ -863,4 +864,52 @@ fn sqlite_flipped_byte_in_the_file_is_corrupt() {
         account.encrypt(&mut rand::rng(), &bo, None, b"x").err(),
         Some(AccountError::Store(StoreError::Corrupt))
     );
+}
+
+fn safety_numbers_follow_the_trusted_key<B: Backend>(b: &mut B) {
+    let (clock, mut alice, mut bob) = pair(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
+    let rng = &mut rand::rng();
+    assert_eq!(
+        alice
+            .account()
+            .safety_number("alice@a.example", &bo)
+            .unwrap(),
+        None
+    );
+    let first = send(&mut alice, &mut bob, b"hi");
+    receive(&mut bob, &a, &first);
+    let at_alice = alice
+        .account()
+        .safety_number("alice@a.example", &bo)
+        .unwrap()
+        .unwrap();
+    let at_bob = bob
+        .account()
+        .safety_number("bob@b.example", &a)
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_alice.digits(), at_bob.digits());
+    assert!(at_bob.matches_scanned(&at_alice.scannable()).unwrap());
+    // Alice reinstalls; once Bob trusts the new key, his number changes and matches hers.
+    let mut alice2 = Device::new(b, "alice@a.example", 1, options(&clock));
+    let new_key = *alice2.account().identity_key();
+    bob.account().trust_identity(rng, &a, &new_key).unwrap();
+    let at_bob2 = bob
+        .account()
+        .safety_number("bob@b.example", &a)
+        .unwrap()
+        .unwrap();
+    assert_ne!(at_bob2.digits(), at_bob.digits());
+    let bundle = bob.account().bundle(rng).unwrap();
+    alice2
+        .account()
+        .encrypt(rng, &bo, Some(&bundle), b"new phone")
+        .unwrap();
+    let at_alice2 = alice2
+        .account()
+        .safety_number("alice@a.example", &bo)
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_alice2.digits(), at_bob2.digits());
 }

@@ -143,3 +143,11 @@ fn alternating_handles_always_use_the_stored_state() {
         assert_eq!(got.plaintext.as_slice(), text.as_bytes());
     }
 }
+
+/// An account handle can move to another thread (the store traits are `Send`).
+#[test]
+fn accounts_are_send() {
+    fn send<T: Send>() {}
+    send::<Account<SqliteStore>>();
+    send::<Account<MemoryStore>>();
+}
