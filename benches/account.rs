@@ -10,7 +10,7 @@
 //! `open/10000_sessions`: `SqliteStore::open` + `Account::open` on a file holding 10,000
 //! session records. Goal: at most 100 ms.
 //!
-//! Run: `cargo bench --bench account -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench -p crosswire-bench --bench account -- --warm-up-time 1 --measurement-time 3`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -8,7 +8,7 @@
 //! The SQLite files live in the system temporary directory, so `FULL` measures that file
 //! system's `fsync`.
 //!
-//! Run: `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench -p crosswire-bench --bench store -- --warm-up-time 1 --measurement-time 3`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -763,6 +763,32 @@ mod sqlite_only {
     }
 
     #[test]
+    fn acknowledged_inbox_rows_wait_for_the_next_scrub() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        let mut store = open(&path).unwrap();
+        let message = distinctive(400, 4);
+        let prekey = distinctive(400, 5);
+        let mut tx = store.transaction().unwrap();
+        tx.put(Table::Inbox, b"1", &message).unwrap();
+        tx.put(Table::OneTimePreKeys, b"k", &prekey).unwrap();
+        tx.commit().unwrap();
+
+        // Deleting an inbox row alone runs no checkpoint: its old frames stay in the WAL.
+        let mut tx = store.transaction().unwrap();
+        assert!(tx.delete(Table::Inbox, b"1").unwrap());
+        tx.commit().unwrap();
+        assert_eq!(files_holding(&path, &message), vec!["file-wal".to_string()]);
+
+        // The next delete of key material scrubs both.
+        let mut tx = store.transaction().unwrap();
+        assert!(tx.delete(Table::OneTimePreKeys, b"k").unwrap());
+        tx.commit().unwrap();
+        assert_eq!(files_holding(&path, &message), Vec::<String>::new());
+        assert_eq!(files_holding(&path, &prekey), Vec::<String>::new());
+    }
+
+    #[test]
     fn a_scrub_blocked_by_a_reader_completes_after_a_later_commit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("device.sqlite");
