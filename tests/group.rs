@@ -202,6 +202,17 @@ fn out_of_order_replay_and_jump_bound() {
         rejects(r, |r| r.decrypt(&from, too_far).unwrap_err()),
         GroupError::TooFarAhead
     );
+    // The signature comes first: a too-far message and a replay with a bad signature are
+    // reported as BadSignature, not as the chain error.
+    for m in [too_far, &msgs[0]] {
+        let mut bad = m.to_bytes();
+        *bad.last_mut().unwrap() ^= 1;
+        let bad = SenderKeyMessage::from_bytes(&bad).unwrap();
+        assert_eq!(
+            rejects(r, |r| r.decrypt(&from, &bad).unwrap_err()),
+            GroupError::BadSignature
+        );
+    }
     assert_eq!(
         r.decrypt(&from, &far[MAX_GROUP_SKIP as usize]).unwrap(),
         b"x"
