@@ -202,6 +202,17 @@ fn out_of_order_replay_and_jump_bound() {
         rejects(r, |r| r.decrypt(&from, too_far).unwrap_err()),
         GroupError::TooFarAhead
     );
+    // The signature comes first: a too-far message and a replay with a bad signature are
+    // reported as BadSignature, not as the chain error.
+    for m in [too_far, &msgs[0]] {
+        let mut bad = m.to_bytes();
+        *bad.last_mut().unwrap() ^= 1;
+        let bad = SenderKeyMessage::from_bytes(&bad).unwrap();
+        assert_eq!(
+            rejects(r, |r| r.decrypt(&from, &bad).unwrap_err()),
+            GroupError::BadSignature
+        );
+    }
     assert_eq!(
         r.decrypt(&from, &far[MAX_GROUP_SKIP as usize]).unwrap(),
         b"x"
@@ -433,4 +444,37 @@ fn debug_prints_no_secret() {
         let chain_key = &chain_hex[chain_hex.len() - 132..chain_hex.len() - 68];
         assert!(!s.contains(chain_key), "{s}");
     }
+}
+
+#[test]
+fn a_signed_message_that_does_not_decrypt_changes_nothing() {
+    // Only the key's owner can sign, so only it can make this: its chain key altered, its
+    // signing key intact (a buggy or malicious sender).
+    let (mut rng, mut ds) = setup(13, 2);
+    let from = *ds[0].identity.public();
+    let first = ds[0].sender.encrypt(&mut rng, b"first").unwrap();
+    let dist = ds[0].sender.distribution().to_bytes();
+    let chain_key = &dist[dist.len() - 66..dist.len() - 34];
+    let mut state = ds[0].sender.to_bytes().to_vec();
+    let at = state.windows(32).position(|w| w == chain_key).unwrap();
+    state[at] ^= 1;
+    let mut broken = GroupSender::from_bytes(&state).unwrap();
+    let bad = broken.encrypt(&mut rng, b"garbled").unwrap();
+    let second = ds[0].sender.encrypt(&mut rng, b"second").unwrap();
+    let third = ds[0].sender.encrypt(&mut rng, b"third").unwrap();
+    assert_eq!(bad.iteration(), second.iteration());
+    let r = &mut ds[1].receiver;
+    // On the chain path...
+    assert_eq!(
+        rejects(r, |r| r.decrypt(&from, &bad).unwrap_err()),
+        GroupError::AuthenticationFailed
+    );
+    // ...and on the skipped-seed path, once position 2 has stored positions 0 and 1.
+    assert_eq!(r.decrypt(&from, &third).unwrap(), b"third");
+    assert_eq!(
+        rejects(r, |r| r.decrypt(&from, &bad).unwrap_err()),
+        GroupError::AuthenticationFailed
+    );
+    assert_eq!(r.decrypt(&from, &second).unwrap(), b"second");
+    assert_eq!(r.decrypt(&from, &first).unwrap(), b"first");
 }
