@@ -142,7 +142,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for d in devices.iter_mut().skip(1) {
         let received = d
             .receiver
-            .decrypt_content(&ana, &SenderKeyMessage::from_bytes(&wire)?)?;
+            .decrypt_content(&ana, &SenderKeyMessage::from_bytes(&wire)?)?
+            .into_content()?;
         let Body::Attachment(p) = received.body else {
             return Err("expected an attachment".into());
         };
@@ -166,7 +167,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let farewell = Content::text(MessageId::random(rng), 1_764_590_060_000, "eli has left");
     let after = devices[0].sender.encrypt_content(rng, &farewell)?;
     for d in devices.iter_mut().skip(1) {
-        d.receiver.decrypt_content(&ana, &after)?;
+        d.receiver.decrypt_content(&ana, &after)?.into_content()?;
     }
     match eli_receiver.decrypt(&ana, &after) {
         Err(GroupError::UnknownSenderKey) => {

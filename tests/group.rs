@@ -8,7 +8,7 @@
 use crosswire::{
     Content, GroupError, GroupId, GroupReceiver, GroupSender, IdentityKeyPair, MAX_GROUP_SKIP,
     MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_KEY_STATES, MessageId, PreKeyBundle, SenderKeyDistribution,
-    SenderKeyMessage, Session, SignedPreKey, SignedPreKeyId, StateError,
+    Received, SenderKeyMessage, Session, SignedPreKey, SignedPreKeyId, StateError,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -101,7 +101,7 @@ fn distribution_travels_over_a_pairwise_session() {
         receiver
             .decrypt_content(alice.public(), &wire(&msg))
             .unwrap(),
-        content
+        Received::Content(content)
     );
 }
 

@@ -44,7 +44,7 @@ pub enum Received {
 }
 
 impl Received {
-    fn decode(plaintext: Vec<u8>) -> Self {
+    pub(crate) fn decode(plaintext: Vec<u8>) -> Self {
         let raw = Zeroizing::new(plaintext);
         match Content::from_plaintext(&raw) {
             Ok(content) => Received::Content(content),

@@ -6,9 +6,7 @@ use crate::error::{ContentError, KeyError, StateError};
 
 /// Why a group operation failed. Every failure of
 /// [`GroupReceiver::decrypt`](crate::GroupReceiver::decrypt) and
-/// [`GroupSender::encrypt`](crate::GroupSender::encrypt) leaves the state exactly as it was,
-/// except [`GroupError::Content`] from `decrypt_content` (the message was authentic and its key
-/// is used up, as in SPEC.md 9.4).
+/// [`GroupSender::encrypt`](crate::GroupSender::encrypt) leaves the state exactly as it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GroupError {
@@ -45,7 +43,8 @@ pub enum GroupError {
     ChainExhausted,
     /// A new sender would exceed [`MAX_GROUP_SENDERS`](crate::MAX_GROUP_SENDERS).
     TooManySenders,
-    /// The plaintext is not valid content (see SPEC.md 9.3).
+    /// The content given to [`GroupSender::encrypt_content`](crate::GroupSender::encrypt_content)
+    /// is not valid (see SPEC.md 9.3).
     Content(ContentError),
     /// A stored group state could not be loaded.
     State(StateError),

@@ -17,7 +17,7 @@ use super::distribution::{SenderKeyDistribution, signing_key_from_slice};
 use super::error::GroupError;
 use super::message::SenderKeyMessage;
 use super::{GroupId, SenderKeyId};
-use crate::content::Content;
+use crate::content::Received;
 use crate::error::StateError;
 use crate::keys::{IdentityKey, PUBLIC_KEY_LEN, Redacted};
 use crate::proto;
@@ -239,16 +239,15 @@ impl GroupReceiver {
         Ok(plaintext)
     }
 
-    /// [`GroupReceiver::decrypt`], then unpads and decodes the content (SPEC.md 9.3). A
-    /// [`GroupError::Content`] error means the message *was* authentic and its key is used up:
-    /// the receiver has advanced past it, so save it as after a success.
+    /// [`GroupReceiver::decrypt`], then unpads and decodes the content (SPEC.md 9.3). Any `Ok`,
+    /// including [`Received::Undecodable`], means the message was authentic and the receiver
+    /// has advanced past it: save it. Every `Err` leaves the receiver unchanged.
     pub fn decrypt_content(
         &mut self,
         sender: &IdentityKey,
         message: &SenderKeyMessage,
-    ) -> Result<Content, GroupError> {
-        let plaintext = Zeroizing::new(self.decrypt(sender, message)?);
-        Ok(Content::from_plaintext(&plaintext)?)
+    ) -> Result<Received, GroupError> {
+        Ok(Received::decode(self.decrypt(sender, message)?))
     }
 
     /// Serializes the state (protobuf `GroupReceiverState`, version 1). Contains secrets:
