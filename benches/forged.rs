@@ -8,6 +8,11 @@
 //! leaving the session unchanged).
 //!
 //! `cargo bench -p crosswire-bench --bench forged -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Measured 2026-12-01 on the shared 2-core build machine (other jobs running): genuine next
+//! message 2.69 us, worst forged message 1.91 ms (about 710 times; before the joint bound the
+//! worst was twice the chain steps), a forgery beyond the bound 70 ns (refused before any
+//! derivation).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
