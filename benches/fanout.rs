@@ -32,8 +32,7 @@ fn alice_with_bob<T: Store>(store: T) -> (Account<T>, DeviceAddress) {
         .unwrap();
     let mut bobs = Vec::new();
     for d in 1..=DEVICES {
-        let (bob, _) =
-            Account::create(rng, MemoryStore::new(), &key, Options::default()).unwrap();
+        let (bob, _) = Account::create(rng, MemoryStore::new(), &key, Options::default()).unwrap();
         bobs.push((DeviceAddress::new("bob", d).unwrap(), bob));
     }
     let mut bundles: Vec<_> = bobs

@@ -1560,17 +1560,17 @@ def group_ad(group_id, sender, key_id, iteration, salt):
 def decode_sender_key_message(data):
     """SPEC 16.4 decoding, in order."""
     if len(data) > MAX_GROUP_MESSAGE_LEN:
-        raise Reject("TooLarge")
+        raise Reject("group.too_large")
     m = decode_exact(SENDER_KEY_MESSAGE, data)
     if m is None:
-        raise Reject("Malformed")
+        raise Reject("group.malformed")
     if m.get("version", 0) != 1:
-        raise Reject("UnsupportedVersion")
+        raise Reject("group.unsupported_version")
     ct = m.get("ciphertext", b"")
     if (len(m.get("group_id", b"")) != 32 or len(m.get("salt", b"")) != 16
             or len(m.get("signature", b"")) != 64 or not 16 <= len(ct) <= MAX_PLAINTEXT_LEN + 16
             or m.get("iteration", 0) == 2**32 - 1):
-        raise Reject("Malformed")
+        raise Reject("group.malformed")
     m.setdefault("key_id", 0)
     m.setdefault("iteration", 0)
     return m
@@ -1585,14 +1585,14 @@ def group_decrypt(state, sender, data):
     """SPEC 16.7 on a parsed GroupReceiverState (modified only on success)."""
     m = decode_sender_key_message(data)
     if m["group_id"] != state["group_id"]:
-        raise Reject("WrongGroup")
+        raise Reject("group.wrong_group")
     record = next((r for r in state.get("senders", []) if r["identity"] == sender), None)
     key = None if record is None else next(
         (k for k in record["states"] if k.get("key_id", 0) == m["key_id"]), None)
     if key is None:
-        raise Reject("UnknownSenderKey")
+        raise Reject("group.unknown_sender_key")
     if not verify_strict(key["signing_key"], group_signed(sender, data), m["signature"]):
-        raise Reject("BadSignature")
+        raise Reject("group.bad_signature")
     ad = group_ad(state["group_id"], sender, m["key_id"], m["iteration"], m["salt"])
     j, it = key.get("iteration", 0), m["iteration"]
     skipped = state.setdefault("skipped", [])
@@ -1602,12 +1602,12 @@ def group_decrypt(state, sender, data):
                 k, nonce = group_message_key(s["message_seed"], m["salt"])
                 pt = aead_open(k, nonce, ad, m["ciphertext"])
                 if pt is None:
-                    raise Reject("AuthenticationFailed")
+                    raise Reject("group.authentication_failed")
                 del skipped[n]
                 return pt
-        raise Reject("Duplicate")
+        raise Reject("group.duplicate")
     if it - j > MAX_GROUP_SKIP:
-        raise Reject("TooFarAhead")
+        raise Reject("group.too_far_ahead")
     ck, staged = key["chain_key"], []
     for pos in range(j, it):
         seed, ck = kdf_ck(ck)
@@ -1617,7 +1617,7 @@ def group_decrypt(state, sender, data):
     k, nonce = group_message_key(seed, m["salt"])
     pt = aead_open(k, nonce, ad, m["ciphertext"])
     if pt is None:
-        raise Reject("AuthenticationFailed")
+        raise Reject("group.authentication_failed")
     key["chain_key"], key["iteration"] = ck, it + 1
     skipped.extend(staged)
     del skipped[: max(0, len(skipped) - MAX_GROUP_SKIPPED_KEYS)]

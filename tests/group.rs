@@ -7,8 +7,8 @@
 
 use crosswire::{
     Content, GroupError, GroupId, GroupReceiver, GroupSender, IdentityKeyPair, MAX_GROUP_SKIP,
-    MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_KEY_STATES, MessageId, PreKeyBundle, SenderKeyDistribution,
-    Received, SenderKeyMessage, Session, SignedPreKey, SignedPreKeyId, StateError,
+    MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_KEY_STATES, MessageId, PreKeyBundle, Received,
+    SenderKeyDistribution, SenderKeyMessage, Session, SignedPreKey, SignedPreKeyId, StateError,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;

@@ -78,4 +78,88 @@ impl fmt::Display for GroupError {
     }
 }
 
+impl GroupError {
+    /// A stable, language-neutral name for this error (SPEC.md 16.10), used by the test
+    /// vectors. Content and state errors keep the codes of SPEC.md 1.1.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GroupError::TooLarge => "group.too_large",
+            GroupError::Malformed => "group.malformed",
+            GroupError::UnsupportedVersion => "group.unsupported_version",
+            GroupError::InvalidKey(KeyError::InvalidLength) => "group.key.invalid_length",
+            GroupError::InvalidKey(KeyError::NonCanonical) => "group.key.non_canonical",
+            GroupError::InvalidKey(KeyError::LowOrder) => "group.key.low_order",
+            GroupError::InvalidKey(KeyError::NonContributory) => "group.key.non_contributory",
+            GroupError::WrongGroup => "group.wrong_group",
+            GroupError::UnknownSenderKey => "group.unknown_sender_key",
+            GroupError::BadSignature => "group.bad_signature",
+            GroupError::Duplicate => "group.duplicate",
+            GroupError::TooFarAhead => "group.too_far_ahead",
+            GroupError::AuthenticationFailed => "group.authentication_failed",
+            GroupError::PlaintextTooLarge => "group.plaintext_too_large",
+            GroupError::ChainExhausted => "group.chain_exhausted",
+            GroupError::TooManySenders => "group.too_many_senders",
+            GroupError::Content(e) => e.code(),
+            GroupError::State(e) => e.code(),
+        }
+    }
+}
+
 impl std::error::Error for GroupError {}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every group-specific variant (content and state errors reuse SPEC 1.1's codes).
+    fn own() -> Vec<GroupError> {
+        use KeyError::*;
+        vec![
+            GroupError::TooLarge,
+            GroupError::Malformed,
+            GroupError::UnsupportedVersion,
+            GroupError::InvalidKey(InvalidLength),
+            GroupError::InvalidKey(NonCanonical),
+            GroupError::InvalidKey(LowOrder),
+            GroupError::InvalidKey(NonContributory),
+            GroupError::WrongGroup,
+            GroupError::UnknownSenderKey,
+            GroupError::BadSignature,
+            GroupError::Duplicate,
+            GroupError::TooFarAhead,
+            GroupError::AuthenticationFailed,
+            GroupError::PlaintextTooLarge,
+            GroupError::ChainExhausted,
+            GroupError::TooManySenders,
+        ]
+    }
+
+    #[test]
+    fn codes_are_unique_and_the_spec_table_lists_each() {
+        let codes: BTreeSet<&str> = own().iter().map(GroupError::code).collect();
+        assert_eq!(codes.len(), own().len(), "duplicate codes");
+        let spec = include_str!("../../SPEC.md");
+        let start = spec
+            .find("<!-- group-error-codes:start -->")
+            .expect("table start");
+        let end = spec
+            .find("<!-- group-error-codes:end -->")
+            .expect("table end");
+        let table: BTreeSet<&str> = spec[start..end]
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert_eq!(table, codes);
+        assert_eq!(
+            GroupError::Content(ContentError::Malformed).code(),
+            "content.malformed"
+        );
+        assert_eq!(
+            GroupError::State(StateError::Malformed).code(),
+            "state.malformed"
+        );
+    }
+}
