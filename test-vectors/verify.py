@@ -1223,11 +1223,49 @@ def check_content(c, w):
         expect(f"{w}.plaintext", pad(encoded), c["plaintext"])
 
 
+# ------------------------------------------------------------------ safety numbers (14.9) --
+
+def safety_fingerprint(user, identity_key):
+    """F(U, IK) of SPEC 14.9: SHA-512 5200 times, the first over label, key and user id."""
+    u = user.encode("utf-8")
+    assert 1 <= len(u) <= 255, "user id length"
+    first = b"crosswire/v1/safety-number" + identity_key + bytes([len(u)]) + u
+    f = hashlib.sha512(first).digest()
+    for _ in range(5200 - 1):
+        f = hashlib.sha512(f + identity_key).digest()
+    return first, f
+
+
+def safety_digits(f):
+    return "".join("%05d" % (int.from_bytes(f[5 * i:5 * i + 5], "big") % 100000)
+                   for i in range(6))
+
+
+def check_safety_number(c, w):
+    expect(f"{w}.iterations", 5200, c["iterations"])
+    alice, bob = Identity(b(c, "alice_identity_seed")), Identity(b(c, "bob_identity_seed"))
+    a_first, af = safety_fingerprint(c["alice_user"], alice.public)
+    b_first, bf = safety_fingerprint(c["bob_user"], bob.public)
+    ad, bd = safety_digits(af), safety_digits(bf)
+    number = min(ad, bd) + max(ad, bd)
+    got = {
+        "alice_identity_key": alice.public, "bob_identity_key": bob.public,
+        "alice_first_input": a_first, "bob_first_input": b_first,
+        "alice_fingerprint": af, "bob_fingerprint": bf,
+        "alice_digits": ad, "bob_digits": bd, "safety_number": number,
+        "safety_number_display": " ".join(number[i:i + 5] for i in range(0, 60, 5)),
+        "alice_scannable": b"cw\x01" + af[:32] + bf[:32],
+        "bob_scannable": b"cw\x01" + bf[:32] + af[:32],
+    }
+    expect_fields(w, got, c)
+
+
 def main():
     checks = [("x3dh.json", check_x3dh), ("ratchet.json", check_ratchet),
               ("wire.json", check_wire), ("session-state.json", check_session_state),
               ("invalid.json", check_invalid), ("media.json", check_media),
-              ("content.json", check_content)]
+              ("content.json", check_content),
+              ("safety-numbers.json", check_safety_number)]
     for name, check in checks:
         for c in load(name):
             where = f"{name}[{c['name']}]"

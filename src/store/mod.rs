@@ -10,10 +10,18 @@
 //! have no async runtime to offer, and a store call is a local database call.
 
 mod memory;
+#[cfg(feature = "sqlite")]
+mod migrations;
 pub(crate) mod seal;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use memory::MemoryStore;
 pub use seal::{STORAGE_KEY_LEN, StorageKey};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{
+    DEFAULT_BUSY_TIMEOUT, SqliteOptions, SqliteStore, SqliteTransaction, Synchronous,
+};
 
 use core::fmt;
 

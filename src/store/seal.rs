@@ -28,6 +28,9 @@ pub(crate) const SEAL_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
 const LABEL_ROW_KEY: &[u8] = b"crosswire/v1/store-row-key";
 const LABEL_ROW_AD: &[u8] = b"crosswire/v1/store-row";
 const LABEL_KEY_ID: &[u8] = b"crosswire/v1/storage-key-id";
+const LABEL_KEY_CHECK: &[u8] = b"crosswire/v1/storage-key-check";
+/// Length of [`key_check`].
+pub(crate) const KEY_CHECK_LEN: usize = 32;
 
 /// The 32-byte key an application supplies to open its store, ideally from the platform
 /// keystore (Android Keystore, iOS Keychain). Wiped on drop; `Debug` shows only a short hash,
@@ -61,6 +64,18 @@ impl fmt::Debug for StorageKey {
             id[0], id[1], id[2], id[3]
         )
     }
+}
+
+/// `HKDF-SHA256(salt = store id, ikm = storage key, info = "crosswire/v1/storage-key-check")`,
+/// 32 bytes: stored unsealed in the Meta table so that opening with another key is
+/// [`StoreError::WrongKey`] before any row is touched, and a row that then fails to open is
+/// [`StoreError::Corrupt`]. It reveals nothing about the row key (another HKDF output of the
+/// same PRK under another label).
+pub(crate) fn key_check(key: &StorageKey, store_id: &[u8; STORE_ID_LEN]) -> [u8; KEY_CHECK_LEN] {
+    let mut out = [0u8; KEY_CHECK_LEN];
+    // 32 bytes is far below HKDF-SHA256's limit: expand cannot fail.
+    let _ = Hkdf::<Sha256>::new(Some(store_id), &key.0).expand(LABEL_KEY_CHECK, &mut out);
+    out
 }
 
 /// Seals and opens the rows of one store.

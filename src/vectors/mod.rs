@@ -27,6 +27,7 @@ mod external;
 mod invalid;
 mod media;
 mod ratchet;
+mod safety;
 mod state;
 mod wire;
 mod x3dh;
@@ -418,4 +419,14 @@ fn content_generator_matches_file() {
 #[test]
 fn content_file_checks() {
     content::check(&load("content"));
+}
+
+#[test]
+fn safety_numbers_generator_matches_file() {
+    regenerate("safety-numbers", safety::generate());
+}
+
+#[test]
+fn safety_numbers_file_checks() {
+    safety::check(&load("safety-numbers"));
 }

@@ -1,0 +1,106 @@
+//! [`AccountError`]: every way an account operation can fail. Each leaves the store exactly as
+//! it was before the operation (the transaction is rolled back).
+
+use core::fmt;
+
+use super::address::DeviceAddress;
+use crate::keys::{IdentityKey, OneTimePreKeyId, SignedPreKeyId};
+use crate::store::StoreError;
+
+/// Why an [`Account`](super::Account) operation failed. Nothing was written: the store is as
+/// it was before the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// The store failed, refused the storage key, or holds damaged data.
+    Store(StoreError),
+    /// The cryptographic core rejected an input: a malformed envelope, a message that does not
+    /// authenticate, a bundle with a bad signature, and so on.
+    Crypto(crate::Error),
+    /// The remote device presents an identity key other than the one trusted for its address
+    /// (first seen, or accepted with [`Account::trust_identity`](super::Account::trust_identity)).
+    /// Nothing was consumed; call `trust_identity(address, received)` to accept the new key
+    /// (after the user compared safety numbers, or by the application's policy) and retry.
+    IdentityChanged {
+        /// The remote device.
+        address: DeviceAddress,
+        /// The key trusted until now (boxed: keys are large, errors should not be).
+        trusted: Box<IdentityKey>,
+        /// The key the device now presents.
+        received: Box<IdentityKey>,
+    },
+    /// There is no usable session with the device (none yet, or only one that went stale
+    /// without a reply), and no bundle was given to start one.
+    NoSession,
+    /// A first message names a one-time prekey this device does not hold: used already (a
+    /// replay, or a second sender handed the same key) or never issued. Nothing was consumed.
+    UnknownPreKey(OneTimePreKeyId),
+    /// A first message names a signed prekey this device does not hold: rotated away longer
+    /// ago than the grace period, or never issued. Nothing was consumed; the sender must fetch
+    /// a fresh bundle.
+    UnknownSignedPreKey(SignedPreKeyId),
+    /// A user id is empty or longer than [`MAX_USER_ID_LEN`](super::MAX_USER_ID_LEN) bytes.
+    InvalidAddress,
+    /// [`Account::create`](super::Account::create) on a store that already holds an account.
+    AlreadyExists,
+    /// [`Account::open`](super::Account::open) on a store that holds no account.
+    NotFound,
+    /// Prekey ids ran out (more than 2^32 prekeys of one kind were ever generated).
+    PreKeyIdsExhausted,
+    /// A scanned safety-number payload is not one crosswire produces.
+    InvalidSafetyNumber,
+}
+
+impl fmt::Display for AccountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccountError::Store(e) => write!(f, "store: {e}"),
+            AccountError::Crypto(e) => write!(f, "crypto: {e}"),
+            AccountError::IdentityChanged { address, .. } => {
+                write!(f, "the identity key of {address} changed")
+            }
+            AccountError::NoSession => f.write_str("no usable session and no bundle to start one"),
+            AccountError::UnknownPreKey(id) => {
+                write!(
+                    f,
+                    "one-time prekey {} is not held (used or never issued)",
+                    id.0
+                )
+            }
+            AccountError::UnknownSignedPreKey(id) => {
+                write!(
+                    f,
+                    "signed prekey {} is not held (expired or never issued)",
+                    id.0
+                )
+            }
+            AccountError::InvalidAddress => f.write_str("invalid user id"),
+            AccountError::AlreadyExists => f.write_str("the store already holds an account"),
+            AccountError::NotFound => f.write_str("the store holds no account"),
+            AccountError::PreKeyIdsExhausted => f.write_str("prekey ids exhausted"),
+            AccountError::InvalidSafetyNumber => f.write_str("not a crosswire safety number"),
+        }
+    }
+}
+
+impl std::error::Error for AccountError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AccountError::Store(e) => Some(e),
+            AccountError::Crypto(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        AccountError::Store(e)
+    }
+}
+
+impl From<crate::Error> for AccountError {
+    fn from(e: crate::Error) -> Self {
+        AccountError::Crypto(e)
+    }
+}

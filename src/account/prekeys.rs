@@ -1,0 +1,183 @@
+//! The prekey lifecycle (SPEC.md 14.3, 14.6): the rows of our signed and one-time prekeys, the
+//! counters that name new ones, and the rules of [`Account::maintain`](super::Account::maintain).
+
+use zeroize::Zeroizing;
+
+use crate::keys::{OneTimePreKey, OneTimePreKeyId, SignedPreKey, SignedPreKeyId};
+use crate::store::StoreError;
+
+/// Meta row of [`PreKeyState`].
+pub(crate) const META_PREKEYS: &[u8] = b"prekeys";
+
+const STATE_VERSION: u8 = 1;
+const SPK_ROW_VERSION: u8 = 1;
+/// `retired_at` of the current signed prekey.
+const NOT_RETIRED: u64 = u64::MAX;
+
+/// The counters of the prekey lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PreKeyState {
+    /// The signed prekey bundles name now.
+    pub(crate) current_signed: u32,
+    /// The id the next signed prekey gets.
+    pub(crate) next_signed: u32,
+    /// The id the next one-time prekey gets.
+    pub(crate) next_one_time: u32,
+    /// [`Account::bundle`](super::Account::bundle) has handed out every one-time prekey with a
+    /// smaller id.
+    pub(crate) handout_cursor: u32,
+}
+
+impl PreKeyState {
+    /// `u8(1) || u32be(current_signed) || u32be(next_signed) || u32be(next_one_time) ||
+    /// u32be(handout_cursor)`.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(17));
+        out.push(STATE_VERSION);
+        for v in [
+            self.current_signed,
+            self.next_signed,
+            self.next_one_time,
+            self.handout_cursor,
+        ] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let [STATE_VERSION, rest @ ..] = bytes else {
+            return Err(StoreError::Corrupt);
+        };
+        if rest.len() != 16 {
+            return Err(StoreError::Corrupt);
+        }
+        let word = |i: usize| {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(&rest[4 * i..4 * i + 4]);
+            u32::from_be_bytes(b)
+        };
+        Ok(PreKeyState {
+            current_signed: word(0),
+            next_signed: word(1),
+            next_one_time: word(2),
+            handout_cursor: word(3),
+        })
+    }
+}
+
+/// A signed prekey row: the key, when it was created, and when it was replaced.
+pub(crate) struct SignedRow {
+    pub(crate) created_at: u64,
+    /// `None` while it is the current signed prekey.
+    pub(crate) retired_at: Option<u64>,
+    pub(crate) key: SignedPreKey,
+}
+
+impl SignedRow {
+    /// `u8(1) || u64be(created_at) || u64be(retired_at or 2^64-1) || signed prekey record`
+    /// (SPEC.md 2.7).
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let record = self.key.to_bytes();
+        let mut out = Zeroizing::new(Vec::with_capacity(17 + record.len()));
+        out.push(SPK_ROW_VERSION);
+        out.extend_from_slice(&self.created_at.to_be_bytes());
+        out.extend_from_slice(&self.retired_at.unwrap_or(NOT_RETIRED).to_be_bytes());
+        out.extend_from_slice(&record[..]);
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let [SPK_ROW_VERSION, rest @ ..] = bytes else {
+            return Err(StoreError::Corrupt);
+        };
+        if rest.len() < 16 {
+            return Err(StoreError::Corrupt);
+        }
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&rest[..8]);
+        let created_at = u64::from_be_bytes(b);
+        b.copy_from_slice(&rest[8..16]);
+        let retired_at = u64::from_be_bytes(b);
+        let key = SignedPreKey::from_bytes(&rest[16..]).map_err(|_| StoreError::Corrupt)?;
+        Ok(SignedRow {
+            created_at,
+            retired_at: (retired_at != NOT_RETIRED).then_some(retired_at),
+            key,
+        })
+    }
+}
+
+/// The row key of a prekey: its id, big-endian.
+pub(crate) fn id_key(id: u32) -> [u8; 4] {
+    id.to_be_bytes()
+}
+
+/// The id of a prekey row key.
+pub(crate) fn key_id(key: &[u8]) -> Result<u32, StoreError> {
+    let b: [u8; 4] = key.try_into().map_err(|_| StoreError::Corrupt)?;
+    Ok(u32::from_be_bytes(b))
+}
+
+/// A one-time prekey row is its record (SPEC.md 2.7).
+pub(crate) fn decode_one_time(bytes: &[u8], id: u32) -> Result<OneTimePreKey, StoreError> {
+    let key = OneTimePreKey::from_bytes(bytes).map_err(|_| StoreError::Corrupt)?;
+    // The seal binds the row key; the record's own id must agree with it.
+    if key.id() != OneTimePreKeyId(id) {
+        return Err(StoreError::Corrupt);
+    }
+    Ok(key)
+}
+
+/// The signed prekey of row `id`, checked like [`decode_one_time`].
+pub(crate) fn decode_signed(bytes: &[u8], id: u32) -> Result<SignedRow, StoreError> {
+    let row = SignedRow::decode(bytes)?;
+    if row.key.id() != SignedPreKeyId(id) {
+        return Err(StoreError::Corrupt);
+    }
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::IdentityKeyPair;
+
+    #[test]
+    fn rows_round_trip_and_reject_damage() {
+        let state = PreKeyState {
+            current_signed: 1,
+            next_signed: 2,
+            next_one_time: 0x0102_0304,
+            handout_cursor: 5,
+        };
+        let bytes = state.encode();
+        assert_eq!(
+            &bytes[..],
+            &[1, 0, 0, 0, 1, 0, 0, 0, 2, 1, 2, 3, 4, 0, 0, 0, 5][..]
+        );
+        assert_eq!(PreKeyState::decode(&bytes).unwrap(), state);
+        assert!(PreKeyState::decode(&bytes[..16]).is_err());
+
+        let rng = &mut rand::rng();
+        let identity = IdentityKeyPair::generate(rng);
+        let key = SignedPreKey::generate(rng, &identity, SignedPreKeyId(9));
+        for retired_at in [None, Some(0), Some(77)] {
+            let row = SignedRow {
+                created_at: 5,
+                retired_at,
+                key: key.clone(),
+            };
+            let bytes = row.encode();
+            assert_eq!(bytes.len(), 17 + 100);
+            let back = decode_signed(&bytes, 9).unwrap();
+            assert_eq!((back.created_at, back.retired_at), (5, retired_at));
+            assert_eq!(back.key.public(), key.public());
+            assert!(decode_signed(&bytes, 8).is_err());
+            assert!(decode_signed(&bytes[..bytes.len() - 1], 9).is_err());
+        }
+        let opk = OneTimePreKey::generate(rng, OneTimePreKeyId(3));
+        assert!(decode_one_time(&opk.to_bytes()[..], 3).is_ok());
+        assert!(decode_one_time(&opk.to_bytes()[..], 4).is_err());
+    }
+}

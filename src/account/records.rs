@@ -1,0 +1,171 @@
+//! Session records: the current session with one remote device plus a bounded list of previous
+//! ones (SPEC.md 14.3, 14.7).
+//!
+//! Previous sessions are kept as their serialized bytes and parsed only when the current one
+//! fails to decrypt, so the common case parses one session per operation.
+
+use zeroize::Zeroizing;
+
+use crate::session::{MAX_STATE_LEN, Session};
+use crate::store::StoreError;
+
+/// How many previous sessions a record keeps besides the current one.
+///
+/// libsignal keeps 40. Each previous session costs one trial decryption (up to one X25519
+/// operation, ~60 us) for a message that matches none, and up to [`MAX_STATE_LEN`] bytes of
+/// storage; previous sessions matter only while a peer still sends on a session we replaced
+/// (simultaneous initiation, a lost reply), which resolves within a few messages. Ten covers
+/// that with a margin at a quarter of libsignal's worst-case cost.
+pub const MAX_PREVIOUS_SESSIONS: usize = 10;
+
+const RECORD_VERSION: u8 = 1;
+const ENTRY_HEADER_LEN: usize = 8 + 4;
+
+/// One session of a record: when it was created (seconds) and its serialized state.
+pub(crate) struct Entry {
+    pub(crate) created_at: u64,
+    pub(crate) state: Zeroizing<Vec<u8>>,
+}
+
+/// `entries[0]` is the current session; the rest are previous ones, most recent first.
+pub(crate) struct Record {
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl Record {
+    /// A record whose only session is `session`.
+    pub(crate) fn new(session: &Session, now: u64) -> Self {
+        Record {
+            entries: vec![Entry {
+                created_at: now,
+                state: session.to_bytes(),
+            }],
+        }
+    }
+
+    /// Makes `session` the current session; the old current one becomes the newest previous
+    /// one, and the oldest previous one beyond the bound is dropped.
+    pub(crate) fn push_current(&mut self, session: &Session, now: u64) {
+        self.entries.insert(
+            0,
+            Entry {
+                created_at: now,
+                state: session.to_bytes(),
+            },
+        );
+        self.entries.truncate(1 + MAX_PREVIOUS_SESSIONS);
+    }
+
+    /// Stores the new state of entry `i` and makes it current (the others keep their order).
+    pub(crate) fn promote(&mut self, i: usize, session: &Session) {
+        if i < self.entries.len() {
+            let mut entry = self.entries.remove(i);
+            entry.state = session.to_bytes();
+            self.entries.insert(0, entry);
+        }
+    }
+
+    /// `u8(version) || u8(n) || n * (u64be(created_at) || u32be(len) || state)`.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let len = 2 + self
+            .entries
+            .iter()
+            .map(|e| ENTRY_HEADER_LEN + e.state.len())
+            .sum::<usize>();
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        out.push(RECORD_VERSION);
+        // At most 1 + MAX_PREVIOUS_SESSIONS entries.
+        out.push(self.entries.len() as u8);
+        for e in &self.entries {
+            out.extend_from_slice(&e.created_at.to_be_bytes());
+            // Sessions are at most MAX_STATE_LEN bytes, which fits in a u32.
+            out.extend_from_slice(&(e.state.len() as u32).to_be_bytes());
+            out.extend_from_slice(&e.state);
+        }
+        out
+    }
+
+    /// Parses [`encode`](Self::encode)'s output exactly; anything else is
+    /// [`StoreError::Corrupt`]. Session bytes are checked when parsed.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let corrupt = StoreError::Corrupt;
+        let [version, n, tail @ ..] = bytes else {
+            return Err(corrupt);
+        };
+        let mut rest: &[u8] = tail;
+        let n = usize::from(*n);
+        if *version != RECORD_VERSION || n == 0 || n > 1 + MAX_PREVIOUS_SESSIONS {
+            return Err(corrupt);
+        }
+        let mut entries = Vec::with_capacity(n);
+        for _ in 0..n {
+            if rest.len() < ENTRY_HEADER_LEN {
+                return Err(corrupt);
+            }
+            let (header, tail) = rest.split_at(ENTRY_HEADER_LEN);
+            let created_at =
+                u64::from_be_bytes(header[..8].try_into().map_err(|_| corrupt.clone())?);
+            let len = u32::from_be_bytes(header[8..].try_into().map_err(|_| corrupt.clone())?);
+            let len = usize::try_from(len).map_err(|_| corrupt.clone())?;
+            if len > MAX_STATE_LEN || len > tail.len() {
+                return Err(corrupt);
+            }
+            let (state, tail) = tail.split_at(len);
+            entries.push(Entry {
+                created_at,
+                state: Zeroizing::new(state.to_vec()),
+            });
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            return Err(corrupt);
+        }
+        Ok(Record { entries })
+    }
+}
+
+/// Parses stored session bytes; a state that does not load is corruption of the store (it was
+/// written by this code and authenticated by the seal).
+pub(crate) fn load_session(state: &[u8]) -> Result<Session, StoreError> {
+    Session::from_bytes(state).map_err(|_| StoreError::Corrupt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: usize) -> Record {
+        Record {
+            entries: (0..n)
+                .map(|i| Entry {
+                    created_at: i as u64 * 1000 + 7,
+                    state: Zeroizing::new(vec![i as u8; i + 1]),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn encoding_round_trips_and_rejects_everything_else() {
+        let r = record(3);
+        let bytes = r.encode();
+        assert_eq!(
+            &bytes[..2 + 12 + 1],
+            &[1, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0][..]
+        );
+        let back = Record::decode(&bytes).unwrap();
+        assert_eq!(back.encode(), bytes);
+        for n in 0..bytes.len() {
+            assert!(Record::decode(&bytes[..n]).is_err(), "truncated to {n}");
+        }
+        let mut longer = bytes.to_vec();
+        longer.push(0);
+        assert!(Record::decode(&longer).is_err());
+        let mut v2 = bytes.to_vec();
+        v2[0] = 2;
+        assert!(Record::decode(&v2).is_err());
+        assert!(Record::decode(&record(1 + MAX_PREVIOUS_SESSIONS).encode()).is_ok());
+        assert!(Record::decode(&record(2 + MAX_PREVIOUS_SESSIONS).encode()).is_err());
+        assert!(Record::decode(&[1, 0]).is_err());
+    }
+}

@@ -1,0 +1,598 @@
+//! [`SqliteStore`]: one SQLite file per device (SPEC.md 14.4).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
+
+use super::migrations;
+use super::{Store, StoreError, Table, Transaction};
+
+/// How long a connection waits for another one's lock before [`StoreError::Busy`].
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// When a commit reaches the disk (SQLite's `synchronous` pragma, in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// `synchronous = NORMAL`: a commit is atomic and the database is never corrupted, but the
+    /// last commits before a power loss or OS crash (not an application crash: those lose
+    /// nothing) may be rolled back. The WAL is synced at each checkpoint only.
+    #[default]
+    Normal,
+    /// `synchronous = FULL`: the WAL is synced at every commit, so a commit that returned
+    /// survives a power loss too. Costs one `fsync` per commit.
+    Full,
+}
+
+/// How [`SqliteStore::open`] sets up its connection.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    busy_timeout: Duration,
+    synchronous: Synchronous,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            synchronous: Synchronous::Normal,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// How long to wait for a lock held by another connection ([`DEFAULT_BUSY_TIMEOUT`]).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// When a commit reaches the disk ([`Synchronous::Normal`] by default).
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.synchronous = synchronous;
+        self
+    }
+}
+
+/// A store in one SQLite file, in WAL mode. Open one per device; several handles (threads,
+/// processes) may open the same file, and their transactions serialize on its write lock.
+pub struct SqliteStore {
+    conn: Connection,
+    busy_timeout: Duration,
+    /// A commit deleted rows but its WAL checkpoint could not run to completion (a reader was
+    /// in the way): retried after the next commit.
+    scrub_pending: bool,
+}
+
+impl core::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.conn.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// The schema version this build writes (the number of migration steps).
+    pub const SCHEMA_VERSION: u32 = migrations::CURRENT;
+
+    /// Opens the store at `path`, creating it if no file is there, and migrates an older
+    /// schema forward.
+    ///
+    /// A new store is built under a temporary name beside `path` and linked into place only
+    /// once complete, so `path` never holds a half-made store. An existing file is checked
+    /// before anything is written to it: an empty file or one that is not a crosswire store
+    /// gives [`StoreError::Corrupt`], a newer schema [`StoreError::NewerSchema`], and a file
+    /// that fails a check is left exactly as it was. (A migration step that fails keeps the
+    /// steps before it, each complete: SPEC.md 14.4.)
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        match fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(StoreError::Io("not a regular file".into()));
+            }
+            // SQLite would treat an empty file as a new database; here it means a store
+            // that lost its contents, which must not silently become a fresh device.
+            Ok(meta) if meta.len() == 0 => return Err(StoreError::Corrupt),
+            Ok(meta) => check_file_shape(path, meta.len())?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => create(path)?,
+            Err(e) => return Err(io_err(&e)),
+        }
+        let mut store = SqliteStore {
+            conn: connect(path, &options)?,
+            busy_timeout: options.busy_timeout,
+            scrub_pending: false,
+        };
+        // On failure `conn` is dropped with checkpoint-on-close still off (see `connect`).
+        store.check_and_migrate()?;
+        store
+            .conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)
+            .map_err(map_err)?;
+        Ok(store)
+    }
+
+    /// Runs SQLite's full `PRAGMA integrity_check`: `Ok` if it reports `ok`, else
+    /// [`StoreError::Corrupt`]. Reads every page, so it takes time proportional to the file.
+    pub fn integrity_check(&mut self) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(map_err)?;
+        let report = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(map_err)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(map_err)?;
+        if report == ["ok"] {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt)
+        }
+    }
+
+    fn check_and_migrate(&mut self) -> Result<(), StoreError> {
+        // Reading the header is the first access: a file that is not SQLite fails here.
+        let found = migrations::version(&self.conn).map_err(map_check_err)?;
+        if found > Self::SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema(found));
+        }
+        // Every store this code creates is at version 1 or more before it gets its name.
+        if found == 0 {
+            return Err(StoreError::Corrupt);
+        }
+        self.check_tables().map_err(map_check_err)?;
+        migrations::run(&mut self.conn, migrations::MIGRATIONS)?;
+        self.check_tables().map_err(map_check_err)?;
+        let mode: String = self
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+            .map_err(map_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Io(format!("journal_mode is {mode}, not wal")));
+        }
+        Ok(())
+    }
+
+    /// Reads the first row of every table: a missing table, a wrong column or a damaged root
+    /// page shows here, at open, rather than in the middle of a later transaction.
+    fn check_tables(&self) -> rusqlite::Result<()> {
+        for table in Table::ALL {
+            let sql = format!("SELECT key, value FROM {} LIMIT 1", table.name());
+            self.conn
+                .query_row(&sql, [], |row| {
+                    row.get::<_, Vec<u8>>(0)?;
+                    row.get::<_, Vec<u8>>(1)
+                })
+                .optional()?;
+        }
+        Ok(())
+    }
+
+    /// Copies the WAL into the database and truncates it, so pages that held deleted rows
+    /// (already zeroed in the database by `secure_delete`) do not survive in old WAL frames.
+    /// Never waits: if a reader holds an old snapshot the checkpoint stays pending and is
+    /// retried after the next commit.
+    fn scrub(&mut self) {
+        let done = self
+            .conn
+            .busy_timeout(Duration::ZERO)
+            .and_then(|()| {
+                self.conn
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                        row.get::<_, i64>(0)
+                    })
+            })
+            .is_ok_and(|busy| busy == 0);
+        // If restoring the timeout fails the connection merely waits less; the commit before
+        // this has already succeeded and must be reported as such.
+        let _ = self.conn.busy_timeout(self.busy_timeout);
+        self.scrub_pending = !done;
+    }
+}
+
+impl Store for SqliteStore {
+    type Transaction<'a> = SqliteTransaction<'a>;
+
+    fn transaction(&mut self) -> Result<SqliteTransaction<'_>, StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(map_err)?;
+        Ok(SqliteTransaction {
+            store: self,
+            open: true,
+            deleted: false,
+            failed: None,
+        })
+    }
+}
+
+/// A [`SqliteStore`] transaction: `BEGIN IMMEDIATE` on creation, `ROLLBACK` on drop.
+pub struct SqliteTransaction<'a> {
+    store: &'a mut SqliteStore,
+    open: bool,
+    deleted: bool,
+    /// The first error of this transaction. After one, nothing more runs and commit refuses:
+    /// SQLite may already have rolled back, and later statements would then run, and persist,
+    /// outside any transaction.
+    failed: Option<StoreError>,
+}
+
+impl SqliteTransaction<'_> {
+    fn run<T>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        f(&self.store.conn).map_err(|e| {
+            let e = map_err(e);
+            self.failed = Some(e.clone());
+            e
+        })
+    }
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = format!("SELECT value FROM {} WHERE key = ?1", table.name());
+        self.run(|conn| {
+            conn.prepare_cached(&sql)?
+                .query_row([key], |row| row.get(0))
+                .optional()
+        })
+    }
+
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT OR REPLACE INTO {} (key, value) VALUES (?1, ?2)",
+            table.name()
+        );
+        self.run(|conn| conn.prepare_cached(&sql)?.execute([key, value]).map(drop))
+    }
+
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<bool, StoreError> {
+        let sql = format!("DELETE FROM {} WHERE key = ?1", table.name());
+        let deleted = self.run(|conn| conn.prepare_cached(&sql)?.execute([key]))? > 0;
+        self.deleted |= deleted;
+        Ok(deleted)
+    }
+
+    fn keys(&mut self, table: Table, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        // Keys are BLOBs (the tables are STRICT), which SQLite orders by memcmp, then length:
+        // the byte order of Rust's `[u8]`. So the prefix is the range [prefix, prefix_end).
+        let end = prefix_end(prefix);
+        let sql = match end {
+            Some(_) => format!(
+                "SELECT key FROM {} WHERE key >= ?1 AND key < ?2 ORDER BY key",
+                table.name()
+            ),
+            None => format!(
+                "SELECT key FROM {} WHERE key >= ?1 ORDER BY key",
+                table.name()
+            ),
+        };
+        self.run(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            match &end {
+                Some(end) => stmt
+                    .query_map([prefix, end.as_slice()], |row| row.get(0))?
+                    .collect(),
+                None => stmt.query_map([prefix], |row| row.get(0))?.collect(),
+            }
+        })
+    }
+
+    fn count(&mut self, table: Table) -> Result<u64, StoreError> {
+        let sql = format!("SELECT count(*) FROM {}", table.name());
+        let n: i64 = self.run(|conn| conn.prepare_cached(&sql)?.query_row([], |row| row.get(0)))?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt)
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        self.run(|conn| conn.execute_batch("COMMIT"))?;
+        self.open = false;
+        if self.deleted || self.store.scrub_pending {
+            self.store.scrub();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTransaction<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.store.conn.is_autocommit() {
+            // A failed rollback leaves the transaction to SQLite, which rolls it back when the
+            // connection next begins one or closes; nothing of it is ever committed.
+            let _ = self.store.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// The smallest byte string above every string that starts with `prefix`, if there is one.
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last != 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Opens a connection to an existing file and sets it up. Checkpoint-on-close is off until
+/// the caller has validated the file, so a connection dropped on a failed open writes nothing.
+fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(map_err)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .map_err(map_err)?;
+    // The schema is ours and small: no triggers or views from a tampered file may run
+    // functions, and SQL cannot write the schema table directly.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)
+        .map_err(map_err)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
+        .map_err(map_err)?;
+    conn.busy_timeout(options.busy_timeout).map_err(map_err)?;
+    let synchronous = match options.synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    // None of these touch the file: they configure this connection.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {synchronous}; PRAGMA secure_delete = ON; PRAGMA cell_size_check = ON;"
+    ))
+    .map_err(map_err)?;
+    Ok(conn)
+}
+
+/// Checks an existing file's length against its header before SQLite reads it. SQLite reads
+/// a page cut short by truncation as if the missing bytes were zeros, so a file that lost its
+/// tail can return wrong values without any error; a page missing entirely is caught by
+/// SQLite itself, but only when a statement reaches it. When the WAL holds frames, the file
+/// may legitimately lag its pages (a checkpoint was interrupted and will be redone), so only
+/// the header is checked then.
+fn check_file_shape(path: &Path, len: u64) -> Result<(), StoreError> {
+    use std::io::Read;
+    let mut header = [0u8; 100];
+    let mut file = fs::File::open(path).map_err(|e| io_err(&e))?;
+    if len < header.len() as u64 {
+        return Err(StoreError::Corrupt);
+    }
+    file.read_exact(&mut header).map_err(|e| io_err(&e))?;
+    if &header[..16] != b"SQLite format 3\0" {
+        return Err(StoreError::Corrupt);
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n if n >= 512 && n.is_power_of_two() => u64::from(n),
+        _ => return Err(StoreError::Corrupt),
+    };
+    let wal_has_frames = fs::metadata(wal_path(path)).is_ok_and(|m| m.len() > 0);
+    if wal_has_frames {
+        return Ok(());
+    }
+    if !len.is_multiple_of(page_size) {
+        return Err(StoreError::Corrupt);
+    }
+    // The page count at offset 28 is valid when the change counter at 24 equals the
+    // version-valid-for number at 92 (SQLite file format, section 1.3).
+    if header[24..28] == header[92..96] {
+        let pages = u32::from_be_bytes([header[28], header[29], header[30], header[31]]);
+        if len < u64::from(pages) * page_size {
+            return Err(StoreError::Corrupt);
+        }
+    }
+    Ok(())
+}
+
+/// Builds a new store under a unique temporary name beside `path` (schema, WAL mode), then
+/// links it to `path` without replacing anything that appeared there meanwhile.
+fn create(path: &Path) -> Result<(), StoreError> {
+    // A WAL without its database would be replayed into the new one.
+    if wal_path(path).exists() {
+        return Err(StoreError::Corrupt);
+    }
+    let tmp = temp_path(path);
+    let result = build(&tmp).and_then(|()| link(&tmp, path));
+    // The temporary name is ours alone; on success `path` now names the same file.
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
+fn build(tmp: &Path) -> Result<(), StoreError> {
+    new_file(tmp).map_err(|e| io_err(&e))?;
+    let mut conn = Connection::open_with_flags(
+        tmp,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(map_err)?;
+    conn.execute_batch("PRAGMA secure_delete = ON")
+        .map_err(map_err)?;
+    migrations::run(&mut conn, migrations::MIGRATIONS)?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+        .map_err(map_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Io(format!("journal_mode is {mode}, not wal")));
+    }
+    // Closing the only connection checkpoints the WAL into the file and removes it.
+    conn.close().map_err(|(_, e)| map_err(e))?;
+    if wal_path(tmp).exists() {
+        return Err(StoreError::Io(
+            "the new store's WAL was not checkpointed".into(),
+        ));
+    }
+    fs::File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io_err(&e))
+}
+
+fn link(tmp: &Path, path: &Path) -> Result<(), StoreError> {
+    match fs::hard_link(tmp, path) {
+        Ok(()) => {}
+        // Another process created the store first: use theirs.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+        // No hard links on this file system: a rename, which could replace a store another
+        // process created in the same instant, but only then.
+        Err(_) if !path.exists() => fs::rename(tmp, path).map_err(|e| io_err(&e))?,
+        Err(e) => return Err(io_err(&e)),
+    }
+    sync_dir(path);
+    Ok(())
+}
+
+/// Makes the new directory entry durable. Best effort: not every platform can open a
+/// directory, and the store is complete either way.
+fn sync_dir(path: &Path) {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let _ = fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn new_file(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // Only the device's user reads its store; SQLite gives the -wal and -shm files the same
+    // permissions as the database.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".creating-{}-{nanos}-{n}", std::process::id()));
+    path.with_file_name(name)
+}
+
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+fn io_err(e: &io::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+/// Maps a SQLite error: a lock held too long is [`StoreError::Busy`], a file that is not a
+/// database or is damaged is [`StoreError::Corrupt`], and a value of the wrong type (the
+/// schema allows only BLOBs) is corrupt too; the rest is [`StoreError::Io`].
+pub(super) fn map_err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) => match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy,
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => StoreError::Corrupt,
+            _ => StoreError::Io(e.to_string()),
+        },
+        rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => {
+            StoreError::Corrupt
+        }
+        _ => StoreError::Io(e.to_string()),
+    }
+}
+
+/// Maps an error while checking an existing file's schema: anything but a lock or the
+/// operating system refusing means the file is not the store it should be.
+fn map_check_err(e: rusqlite::Error) -> StoreError {
+    let os = matches!(
+        &e,
+        rusqlite::Error::SqliteFailure(f, _) if matches!(
+            f.code,
+            ErrorCode::SystemIoFailure
+                | ErrorCode::CannotOpen
+                | ErrorCode::ReadOnly
+                | ErrorCode::OutOfMemory
+                | ErrorCode::DiskFull
+                | ErrorCode::PermissionDenied
+        )
+    );
+    match map_err(e) {
+        StoreError::Busy => StoreError::Busy,
+        io @ StoreError::Io(_) if os => io,
+        _ => StoreError::Corrupt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_is_the_next_string_after_the_prefix_range() {
+        assert_eq!(prefix_end(b""), None);
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\x00\xff\xff"), Some(b"\x01".to_vec()));
+    }
+
+    #[test]
+    fn after_an_error_a_transaction_refuses_to_run_or_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            SqliteStore::open(dir.path().join("s.sqlite"), SqliteOptions::default()).unwrap();
+        let mut tx = store.transaction().unwrap();
+        tx.put(Table::Meta, b"before", b"1").unwrap();
+        // Make the next statement fail inside the transaction.
+        tx.store.conn.execute_batch("DROP TABLE inbox").unwrap();
+        assert!(matches!(
+            tx.put(Table::Inbox, b"k", b"v"),
+            Err(StoreError::Io(_))
+        ));
+        // A statement that would succeed is refused, and so is the commit.
+        assert!(tx.get(Table::Meta, b"before").is_err());
+        assert!(tx.commit().is_err());
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Meta, b"before").unwrap(), None);
+        assert_eq!(tx.count(Table::Inbox).unwrap(), 0, "the drop was kept");
+    }
+
+    #[test]
+    fn options_reach_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let pragma = |store: &SqliteStore, name: &str| -> i64 {
+            store
+                .conn
+                .pragma_query_value(None, name, |row| row.get(0))
+                .unwrap()
+        };
+        let path = dir.path().join("s.sqlite");
+        let normal = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        assert_eq!(pragma(&normal, "synchronous"), 1);
+        assert_eq!(pragma(&normal, "secure_delete"), 1);
+        assert_eq!(pragma(&normal, "busy_timeout"), 5000);
+        let full = SqliteStore::open(
+            &path,
+            SqliteOptions::default()
+                .synchronous(Synchronous::Full)
+                .busy_timeout(Duration::from_millis(1234)),
+        )
+        .unwrap();
+        assert_eq!(pragma(&full, "synchronous"), 2);
+        assert_eq!(pragma(&full, "busy_timeout"), 1234);
+    }
+}
