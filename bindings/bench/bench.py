@@ -10,7 +10,7 @@ n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
 alice_id, bob_id = cw.IdentityKeyPair.generate(), cw.IdentityKeyPair.generate()
 spk, opk = cw.SignedPreKey.generate(bob_id, 1), cw.OneTimePreKey.generate(1)
 alice = cw.Session.initiate(alice_id, cw.PreKeyBundle(bob_id, spk, opk), b"")
-bob = cw.Session.respond(bob_id, spk, opk, alice.encrypt(b"hi"), b"").session
+bob = cw.session_respond(bob_id, spk, opk, alice.encrypt(b"hi"), b"").session
 alice.decrypt(bob.encrypt(b"hello"))
 message = b"\x42" * 256
 

@@ -18,7 +18,7 @@ type Result<T> = std::result::Result<T, CrosswireError>;
 
 /// Locks `m`; a lock poisoned by an earlier panic is an error, not a second panic, because the
 /// state behind it may be half-updated.
-fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
     m.lock()
         .map_err(|_| CrosswireError::internal("object poisoned by an earlier panic"))
 }
@@ -242,53 +242,6 @@ impl Session {
         Ok(Session::wrap(session))
     }
 
-    /// Accepts a session from its first message (an envelope for which
-    /// [`Envelope::is_prekey`]), given the prekeys the message names.
-    #[uniffi::constructor]
-    pub fn respond(
-        identity: &IdentityKeyPair,
-        signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<Arc<OneTimePreKey>>,
-        envelope: Vec<u8>,
-        context: Vec<u8>,
-    ) -> Result<Responded> {
-        let message = prekey_message(&envelope)?;
-        let (session, plaintext) = crosswire::Session::respond(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?;
-        Ok(Responded {
-            session: Session::wrap(session),
-            plaintext,
-        })
-    }
-
-    /// [`respond`](Self::respond) for a first message that carries [`Content`].
-    #[uniffi::constructor]
-    pub fn respond_content(
-        identity: &IdentityKeyPair,
-        signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<Arc<OneTimePreKey>>,
-        envelope: Vec<u8>,
-        context: Vec<u8>,
-    ) -> Result<RespondedContent> {
-        let message = prekey_message(&envelope)?;
-        let (session, received) = crosswire::Session::respond_content(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?;
-        Ok(RespondedContent {
-            session: Session::wrap(session),
-            content: Content::received(received),
-        })
-    }
-
     /// Loads a session saved with [`to_bytes`](Self::to_bytes).
     #[uniffi::constructor]
     pub fn from_bytes(state: Vec<u8>) -> Result<Arc<Self>> {
@@ -338,6 +291,80 @@ impl Session {
     pub fn remote_identity_key(&self) -> Result<Vec<u8>> {
         Ok(lock(&self.0)?.remote_identity().as_bytes().to_vec())
     }
+}
+
+// Not constructors: UniFFI constructors return the object alone, these also return the first
+// message. Exported as the free functions `session_respond` and `session_respond_content`.
+impl Session {
+    /// Accepts a session from its first message (an envelope for which
+    /// [`Envelope::is_prekey`]), given the prekeys the message names.
+    pub fn respond(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: Option<Arc<OneTimePreKey>>,
+        envelope: Vec<u8>,
+        context: Vec<u8>,
+    ) -> Result<Responded> {
+        let message = prekey_message(&envelope)?;
+        let (session, plaintext) = crosswire::Session::respond(
+            &identity.0,
+            &signed_prekey.0,
+            one_time_prekey.as_deref().map(|k| &k.0),
+            &message,
+            &context,
+        )?;
+        Ok(Responded {
+            session: Session::wrap(session),
+            plaintext,
+        })
+    }
+
+    /// [`Session::respond`] for a first message that carries [`Content`].
+    pub fn respond_content(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: Option<Arc<OneTimePreKey>>,
+        envelope: Vec<u8>,
+        context: Vec<u8>,
+    ) -> Result<RespondedContent> {
+        let message = prekey_message(&envelope)?;
+        let (session, received) = crosswire::Session::respond_content(
+            &identity.0,
+            &signed_prekey.0,
+            one_time_prekey.as_deref().map(|k| &k.0),
+            &message,
+            &context,
+        )?;
+        Ok(RespondedContent {
+            session: Session::wrap(session),
+            content: Content::received(received),
+        })
+    }
+
+}
+
+/// Accepts a session from its first message: [`Session::respond`].
+#[uniffi::export]
+pub fn session_respond(
+    identity: &IdentityKeyPair,
+    signed_prekey: &SignedPreKey,
+    one_time_prekey: Option<Arc<OneTimePreKey>>,
+    envelope: Vec<u8>,
+    context: Vec<u8>,
+) -> Result<Responded> {
+    Session::respond(identity, signed_prekey, one_time_prekey, envelope, context)
+}
+
+/// Accepts a session from a first message carrying content: [`Session::respond_content`].
+#[uniffi::export]
+pub fn session_respond_content(
+    identity: &IdentityKeyPair,
+    signed_prekey: &SignedPreKey,
+    one_time_prekey: Option<Arc<OneTimePreKey>>,
+    envelope: Vec<u8>,
+    context: Vec<u8>,
+) -> Result<RespondedContent> {
+    Session::respond_content(identity, signed_prekey, one_time_prekey, envelope, context)
 }
 
 /// The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
@@ -398,9 +425,9 @@ pub fn decrypt_attachment(sealed: &SealedAttachment, ciphertext: Vec<u8>) -> Res
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ContentKind {
-    /// A text message: [`Content::text`].
+    /// A text message: [`Content::text_body`].
     Text,
-    /// An attachment: [`Content::attachment`].
+    /// An attachment: [`Content::sealed_attachment`].
     Attachment,
     /// Another kind (reply, reaction, edit, delete, receipt), not yet exposed by the bindings.
     Other,
@@ -421,7 +448,11 @@ impl Content {
         }))
     }
 
-    fn content(&self) -> Result<&crosswire::Content> {
+    pub(crate) fn from_core(content: crosswire::Content) -> Arc<Self> {
+        Arc::new(Content(Some(content)))
+    }
+
+    pub(crate) fn content(&self) -> Result<&crosswire::Content> {
         self.0
             .as_ref()
             .ok_or_else(|| crosswire::ContentError::Malformed.into())
@@ -491,7 +522,7 @@ impl Content {
     }
 
     /// The text of a text message.
-    pub fn text(&self) -> Option<String> {
+    pub fn text_body(&self) -> Option<String> {
         match &self.0.as_ref()?.body {
             Body::Text(t) => Some(t.body.clone()),
             _ => None,
@@ -499,7 +530,7 @@ impl Content {
     }
 
     /// The attachment of an attachment message, to pass to [`decrypt_attachment`].
-    pub fn attachment(&self) -> Option<Arc<SealedAttachment>> {
+    pub fn sealed_attachment(&self) -> Option<Arc<SealedAttachment>> {
         self.pointer()
             .map(|p| Arc::new(SealedAttachment(p.sealed.clone())))
     }

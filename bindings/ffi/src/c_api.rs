@@ -1,11 +1,11 @@
 //! The plain C ABI: `cw_*` functions over opaque handles, declared in `include/crosswire.h`.
 //!
 //! Conventions (also in the header's preamble):
-//! - Every fallible function returns a [`CwStatus`]; on anything but `CW_STATUS_OK` its outputs
+//! - Every fallible function returns a [`Status`] (`CwStatus` in C); on anything but `CW_STATUS_OK` its outputs
 //!   are untouched and [`cw_last_error`] describes the failure.
 //! - Handles (`CwSession *`, ...) are reference-counted objects shared with the UniFFI side;
 //!   each one a function hands out is released exactly once with its `cw_*_free`.
-//! - Byte outputs are [`CwBytes`] owned by the library: release them with [`cw_bytes_free`],
+//! - Byte outputs are [`Bytes`] (`CwBytes`) owned by the library: release them with [`cw_bytes_free`],
 //!   which wipes them first.
 //! - Input buffers are `(pointer, length)` pairs; a null pointer is allowed only with length 0.
 //! - No function unwinds into C: each body runs under `catch_unwind`, a panic becomes
@@ -29,7 +29,7 @@ type Result<T> = std::result::Result<T, CrosswireError>;
 /// The outcome of a C call.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CwStatus {
+pub enum Status {
     /// Success; the outputs are set.
     Ok = 0,
     /// An argument is invalid: a null pointer, a string that is not UTF-8, a context too long.
@@ -50,6 +50,10 @@ pub enum CwStatus {
     Content = 8,
     /// An attachment could not be encrypted or decrypted.
     Media = 9,
+    /// The account store failed (wrong storage key, corrupt, busy, I/O).
+    Store = 12,
+    /// An account refused: a changed identity key, no session, an unknown prekey, ...
+    Account = 13,
     /// crosswire panicked (a bug); nothing was changed.
     Panic = 10,
     /// An internal error (a bug).
@@ -59,19 +63,19 @@ pub enum CwStatus {
 /// Bytes owned by the library. Release with [`cw_bytes_free`].
 #[repr(C)]
 #[derive(Debug)]
-pub struct CwBytes {
+pub struct Bytes {
     /// The first byte; never null once set by the library.
     pub ptr: *mut u8,
     /// How many bytes.
     pub len: usize,
 }
 
-impl CwBytes {
-    fn from_vec(v: Vec<u8>) -> CwBytes {
+impl Bytes {
+    fn from_vec(v: Vec<u8>) -> Bytes {
         let boxed = v.into_boxed_slice();
         let len = boxed.len();
         let ptr = Box::into_raw(boxed).cast::<u8>();
-        CwBytes { ptr, len }
+        Bytes { ptr, len }
     }
 }
 
@@ -84,32 +88,34 @@ fn set_last_error(message: &str) {
     LAST_ERROR.with(|e| *e.borrow_mut() = Some(c));
 }
 
-fn status(e: &CrosswireError) -> CwStatus {
+fn status(e: &CrosswireError) -> Status {
     match e {
-        CrosswireError::Key { .. } => CwStatus::Key,
-        CrosswireError::Bundle { .. } => CwStatus::Bundle,
-        CrosswireError::Wire { .. } => CwStatus::Wire,
-        CrosswireError::Decrypt { .. } => CwStatus::Decrypt,
-        CrosswireError::Encrypt { .. } => CwStatus::Encrypt,
-        CrosswireError::State { .. } => CwStatus::State,
-        CrosswireError::Content { .. } => CwStatus::Content,
-        CrosswireError::Media { .. } => CwStatus::Media,
-        CrosswireError::InvalidArgument { .. } => CwStatus::InvalidArgument,
-        CrosswireError::Internal { .. } => CwStatus::Internal,
+        CrosswireError::Key { .. } => Status::Key,
+        CrosswireError::Bundle { .. } => Status::Bundle,
+        CrosswireError::Wire { .. } => Status::Wire,
+        CrosswireError::Decrypt { .. } => Status::Decrypt,
+        CrosswireError::Encrypt { .. } => Status::Encrypt,
+        CrosswireError::State { .. } => Status::State,
+        CrosswireError::Content { .. } => Status::Content,
+        CrosswireError::Media { .. } => Status::Media,
+        CrosswireError::Store { .. } => Status::Store,
+        CrosswireError::IdentityChanged { .. } | CrosswireError::Account { .. } => Status::Account,
+        CrosswireError::InvalidArgument { .. } => Status::InvalidArgument,
+        CrosswireError::Internal { .. } => Status::Internal,
     }
 }
 
 /// Runs `f`, turning its error or panic into a status and the thread's last error.
-fn guard(f: impl FnOnce() -> Result<()>) -> CwStatus {
+fn guard(f: impl FnOnce() -> Result<()>) -> Status {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => CwStatus::Ok,
+        Ok(Ok(())) => Status::Ok,
         Ok(Err(e)) => {
             set_last_error(&e.to_string());
             status(&e)
         }
         Err(_) => {
             set_last_error("internal: crosswire panicked");
-            CwStatus::Panic
+            Status::Panic
         }
     }
 }
@@ -211,12 +217,12 @@ pub extern "C" fn cw_last_error() -> *const c_char {
 /// # Safety
 /// `bytes` was set by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cw_bytes_free(bytes: CwBytes) {
+pub unsafe extern "C" fn cw_bytes_free(bytes: Bytes) {
     if bytes.ptr.is_null() {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: `ptr`/`len` came from `CwBytes::from_vec`, a leaked `Box<[u8]>`.
+        // SAFETY: `ptr`/`len` came from `Bytes::from_vec`, a leaked `Box<[u8]>`.
         let mut boxed = unsafe {
             Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes.ptr, bytes.len))
         };
@@ -231,7 +237,7 @@ pub unsafe extern "C" fn cw_bytes_free(bytes: CwBytes) {
 /// # Safety
 /// `out` is valid for a write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cw_identity_generate(out: *mut *const IdentityKeyPair) -> CwStatus {
+pub unsafe extern "C" fn cw_identity_generate(out: *mut *const IdentityKeyPair) -> Status {
     // SAFETY: forwarded contract.
     guard(|| unsafe { write_handle(out, IdentityKeyPair::generate()) })
 }
@@ -243,13 +249,13 @@ pub unsafe extern "C" fn cw_identity_generate(out: *mut *const IdentityKeyPair) 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cw_identity_public_key(
     identity: *const IdentityKeyPair,
-    out: *mut CwBytes,
-) -> CwStatus {
+    out: *mut Bytes,
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let identity = unsafe { handle(identity) }?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(identity.public_key())) }
+        unsafe { write(out, Bytes::from_vec(identity.public_key())) }
     })
 }
 
@@ -272,7 +278,7 @@ pub unsafe extern "C" fn cw_signed_prekey_generate(
     identity: *const IdentityKeyPair,
     id: u32,
     out: *mut *const SignedPreKey,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let identity = unsafe { handle(identity) }?;
@@ -299,7 +305,7 @@ pub unsafe extern "C" fn cw_signed_prekey_free(key: *const SignedPreKey) {
 pub unsafe extern "C" fn cw_one_time_prekey_generate(
     id: u32,
     out: *mut *const OneTimePreKey,
-) -> CwStatus {
+) -> Status {
     // SAFETY: forwarded contract.
     guard(|| unsafe { write_handle(out, OneTimePreKey::generate(id)) })
 }
@@ -326,7 +332,7 @@ pub unsafe extern "C" fn cw_bundle_new(
     signed_prekey: *const SignedPreKey,
     one_time_prekey: *const OneTimePreKey,
     out: *mut *const PreKeyBundle,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract (all three handles).
         let (identity, spk, opk) = unsafe {
@@ -351,7 +357,7 @@ pub unsafe extern "C" fn cw_bundle_from_bytes(
     ptr: *const u8,
     len: usize,
     out: *mut *const PreKeyBundle,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let raw = unsafe { bytes(ptr, len) }?;
@@ -368,13 +374,13 @@ pub unsafe extern "C" fn cw_bundle_from_bytes(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cw_bundle_to_bytes(
     bundle: *const PreKeyBundle,
-    out: *mut CwBytes,
-) -> CwStatus {
+    out: *mut Bytes,
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let bundle = unsafe { handle(bundle) }?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(bundle.to_bytes())) }
+        unsafe { write(out, Bytes::from_vec(bundle.to_bytes())) }
     })
 }
 
@@ -402,7 +408,7 @@ pub unsafe extern "C" fn cw_session_initiate(
     context: *const u8,
     context_len: usize,
     out: *mut *const Session,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let (identity, bundle, context) =
@@ -428,8 +434,8 @@ pub unsafe extern "C" fn cw_session_respond(
     context: *const u8,
     context_len: usize,
     out_session: *mut *const Session,
-    out_plaintext: *mut CwBytes,
-) -> CwStatus {
+    out_plaintext: *mut Bytes,
+) -> Status {
     guard(|| {
         non_null(out_session)?;
         non_null(out_plaintext)?;
@@ -447,7 +453,7 @@ pub unsafe extern "C" fn cw_session_respond(
             Session::respond(identity, spk, opk, envelope.to_vec(), context.to_vec())?;
         // SAFETY: both checked non-null above; writable by the caller's contract.
         unsafe {
-            write(out_plaintext, CwBytes::from_vec(responded.plaintext))?;
+            write(out_plaintext, Bytes::from_vec(responded.plaintext))?;
             write_handle(out_session, responded.session)
         }
     })
@@ -468,7 +474,7 @@ pub unsafe extern "C" fn cw_session_respond_content(
     context_len: usize,
     out_session: *mut *const Session,
     out_content: *mut *const Content,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         non_null(out_session)?;
         non_null(out_content)?;
@@ -501,15 +507,15 @@ pub unsafe extern "C" fn cw_session_encrypt(
     session: *const Session,
     plaintext: *const u8,
     plaintext_len: usize,
-    out: *mut CwBytes,
-) -> CwStatus {
+    out: *mut Bytes,
+) -> Status {
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
         let (session, plaintext) = unsafe { (handle(session)?, bytes(plaintext, plaintext_len)?) };
         let envelope = session.encrypt(plaintext.to_vec())?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(envelope)) }
+        unsafe { write(out, Bytes::from_vec(envelope)) }
     })
 }
 
@@ -522,15 +528,15 @@ pub unsafe extern "C" fn cw_session_decrypt(
     session: *const Session,
     envelope: *const u8,
     envelope_len: usize,
-    out: *mut CwBytes,
-) -> CwStatus {
+    out: *mut Bytes,
+) -> Status {
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
         let (session, envelope) = unsafe { (handle(session)?, bytes(envelope, envelope_len)?) };
         let plaintext = session.decrypt(envelope.to_vec())?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(plaintext)) }
+        unsafe { write(out, Bytes::from_vec(plaintext)) }
     })
 }
 
@@ -542,15 +548,15 @@ pub unsafe extern "C" fn cw_session_decrypt(
 pub unsafe extern "C" fn cw_session_encrypt_content(
     session: *const Session,
     content: *const Content,
-    out: *mut CwBytes,
-) -> CwStatus {
+    out: *mut Bytes,
+) -> Status {
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
         let (session, content) = unsafe { (handle(session)?, handle(content)?) };
         let envelope = session.encrypt_content(content)?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(envelope)) }
+        unsafe { write(out, Bytes::from_vec(envelope)) }
     })
 }
 
@@ -564,7 +570,7 @@ pub unsafe extern "C" fn cw_session_decrypt_content(
     envelope: *const u8,
     envelope_len: usize,
     out: *mut *const Content,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
@@ -580,13 +586,13 @@ pub unsafe extern "C" fn cw_session_decrypt_content(
 /// # Safety
 /// `session` is live; `out` is valid for a write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cw_session_to_bytes(session: *const Session, out: *mut CwBytes) -> CwStatus {
+pub unsafe extern "C" fn cw_session_to_bytes(session: *const Session, out: *mut Bytes) -> Status {
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
         let state = unsafe { handle(session) }?.to_bytes()?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(state)) }
+        unsafe { write(out, Bytes::from_vec(state)) }
     })
 }
 
@@ -599,7 +605,7 @@ pub unsafe extern "C" fn cw_session_from_bytes(
     ptr: *const u8,
     len: usize,
     out: *mut *const Session,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let state = unsafe { bytes(ptr, len) }?;
@@ -630,9 +636,9 @@ pub unsafe extern "C" fn cw_session_free(session: *const Session) {
 pub unsafe extern "C" fn cw_encrypt_attachment(
     plaintext: *const u8,
     plaintext_len: usize,
-    out_ciphertext: *mut CwBytes,
+    out_ciphertext: *mut Bytes,
     out_sealed: *mut *const SealedAttachment,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         non_null(out_ciphertext)?;
         non_null(out_sealed)?;
@@ -641,7 +647,7 @@ pub unsafe extern "C" fn cw_encrypt_attachment(
         let encrypted = crate::api::encrypt_attachment(plaintext.to_vec())?;
         // SAFETY: both checked non-null above; writable by the caller's contract.
         unsafe {
-            write(out_ciphertext, CwBytes::from_vec(encrypted.ciphertext))?;
+            write(out_ciphertext, Bytes::from_vec(encrypted.ciphertext))?;
             write_handle(out_sealed, encrypted.sealed)
         }
     })
@@ -656,15 +662,15 @@ pub unsafe extern "C" fn cw_decrypt_attachment(
     sealed: *const SealedAttachment,
     ciphertext: *const u8,
     ciphertext_len: usize,
-    out: *mut CwBytes,
-) -> CwStatus {
+    out: *mut Bytes,
+) -> Status {
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
         let (sealed, ciphertext) = unsafe { (handle(sealed)?, bytes(ciphertext, ciphertext_len)?) };
         let plaintext = crate::api::decrypt_attachment(sealed, ciphertext.to_vec())?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(plaintext)) }
+        unsafe { write(out, Bytes::from_vec(plaintext)) }
     })
 }
 
@@ -689,7 +695,7 @@ pub unsafe extern "C" fn cw_content_text(
     text_ptr: *const c_char,
     text_len: usize,
     out: *mut *const Content,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let body = unsafe { text(text_ptr, text_len) }?;
@@ -711,7 +717,7 @@ pub unsafe extern "C" fn cw_content_attachment(
     locator: *const c_char,
     locator_len: usize,
     out: *mut *const Content,
-) -> CwStatus {
+) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let (sealed, content_type, locator) = unsafe {
@@ -745,14 +751,14 @@ pub unsafe extern "C" fn cw_content_kind(content: *const Content) -> ContentKind
 /// # Safety
 /// `content` is live; `out` is valid for a write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cw_content_get_text(content: *const Content, out: *mut CwBytes) -> CwStatus {
+pub unsafe extern "C" fn cw_content_get_text(content: *const Content, out: *mut Bytes) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
         let body = unsafe { handle(content) }?
-            .text()
+            .text_body()
             .ok_or(crosswire::ContentError::Malformed)?;
         // SAFETY: forwarded contract.
-        unsafe { write(out, CwBytes::from_vec(body.into_bytes())) }
+        unsafe { write(out, Bytes::from_vec(body.into_bytes())) }
     })
 }
 
@@ -765,20 +771,20 @@ pub unsafe extern "C" fn cw_content_get_text(content: *const Content, out: *mut 
 pub unsafe extern "C" fn cw_content_get_attachment(
     content: *const Content,
     out_sealed: *mut *const SealedAttachment,
-    out_locator: *mut CwBytes,
-) -> CwStatus {
+    out_locator: *mut Bytes,
+) -> Status {
     guard(|| {
         non_null(out_sealed)?;
         non_null(out_locator)?;
         // SAFETY: forwarded contract.
         let content = unsafe { handle(content) }?;
         let (sealed, locator) = content
-            .attachment()
+            .sealed_attachment()
             .zip(content.attachment_locator())
             .ok_or(crosswire::ContentError::Malformed)?;
         // SAFETY: both checked non-null above; writable by the caller's contract.
         unsafe {
-            write(out_locator, CwBytes::from_vec(locator.into_bytes()))?;
+            write(out_locator, Bytes::from_vec(locator.into_bytes()))?;
             write_handle(out_sealed, sealed)
         }
     })

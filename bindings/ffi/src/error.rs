@@ -49,6 +49,32 @@ pub enum CrosswireError {
         /// The precise cause.
         reason: String,
     },
+    /// The store failed: `WrongKey` (the storage key does not open it), `Corrupt`, `Busy`
+    /// (locked by another connection for longer than the busy timeout), `NewerSchema(n)`, or
+    /// `Io(..)`. Nothing was written.
+    Store {
+        /// The precise cause.
+        reason: String,
+    },
+    /// The remote device presents another identity key than the one trusted for it. Nothing
+    /// was consumed; after the user compared safety numbers, call `trust_identity` and retry.
+    IdentityChanged {
+        /// The remote user.
+        user: String,
+        /// The remote device.
+        device: u32,
+        /// The key trusted until now (32 bytes).
+        trusted: Vec<u8>,
+        /// The key the device now presents (32 bytes).
+        received: Vec<u8>,
+    },
+    /// Another account-layer refusal: `NoSession` (no usable session and no bundle given),
+    /// `UnknownPreKey(id)`, `UnknownSignedPreKey(id)`, `InvalidAddress`, `AlreadyExists`,
+    /// `NotFound`, `PreKeyIdsExhausted`, `InvalidSafetyNumber`. Nothing was written.
+    Account {
+        /// The precise cause.
+        reason: String,
+    },
     /// An argument is out of range (a context longer than the core accepts, a string that is
     /// not UTF-8 in C).
     InvalidArgument {
@@ -83,6 +109,9 @@ impl CrosswireError {
             CrosswireError::State { reason } => ("state", reason),
             CrosswireError::Content { reason } => ("content", reason),
             CrosswireError::Media { reason } => ("media", reason),
+            CrosswireError::Store { reason } => ("store", reason),
+            CrosswireError::IdentityChanged { user, .. } => ("identity changed", user),
+            CrosswireError::Account { reason } => ("account", reason),
             CrosswireError::InvalidArgument { reason } => ("invalid argument", reason),
             CrosswireError::Internal { reason } => ("internal", reason),
         }
@@ -161,5 +190,28 @@ impl From<crosswire::ContentError> for CrosswireError {
 impl From<crosswire::MediaError> for CrosswireError {
     fn from(e: crosswire::MediaError) -> Self {
         CrosswireError::Media { reason: reason(e) }
+    }
+}
+
+impl From<crosswire::account::AccountError> for CrosswireError {
+    fn from(e: crosswire::account::AccountError) -> Self {
+        use crosswire::account::AccountError as A;
+        match e {
+            A::Store(s) => CrosswireError::Store { reason: reason(s) },
+            A::Crypto(c) => c.into(),
+            A::IdentityChanged {
+                address,
+                trusted,
+                received,
+            } => CrosswireError::IdentityChanged {
+                user: address.user().to_owned(),
+                device: address.device(),
+                trusted: trusted.as_bytes().to_vec(),
+                received: received.as_bytes().to_vec(),
+            },
+            other => CrosswireError::Account {
+                reason: reason(other),
+            },
+        }
     }
 }

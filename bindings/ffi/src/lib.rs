@@ -9,6 +9,7 @@
 //! status codes) and panics are caught at the boundary (by UniFFI's scaffolding, and by
 //! `catch_unwind` in every C function).
 
+pub mod account;
 pub mod api;
 pub mod c_api;
 mod error;

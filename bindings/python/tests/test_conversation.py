@@ -45,7 +45,7 @@ def send_text(sender, receiver, text):
     envelope = sender.encrypt_content(cw.Content.text(text))
     received = receiver.decrypt_content(envelope)
     assert received.kind() == cw.ContentKind.TEXT
-    assert received.text() == text
+    assert received.text_body() == text
     return envelope
 
 
@@ -76,8 +76,8 @@ def start(alice, bob):
     assert envelope.is_prekey()
     assert envelope.sender_identity_key() == alice_id.public_key()
     assert (envelope.signed_prekey_id(), envelope.one_time_prekey_id()) == (1, 100)
-    responded = cw.Session.respond_content(bob_id, spk, opk, first, b"")
-    assert responded.content.text() == "Hi Bob, it's Alice."
+    responded = cw.session_respond_content(bob_id, spk, opk, first, b"")
+    assert responded.content.text_body() == "Hi Bob, it's Alice."
     bob.sessions["alice"] = responded.session
     assert responded.session.remote_identity_key() == alice_id.public_key()
 
@@ -100,7 +100,7 @@ def test_conversation_attachment_and_restart(devices):
     assert received.kind() == cw.ContentKind.ATTACHMENT
     assert received.attachment_content_type() == "image/jpeg"
     downloaded = uploaded[received.attachment_locator()]
-    assert cw.decrypt_attachment(received.attachment(), downloaded) == photo
+    assert cw.decrypt_attachment(received.sealed_attachment(), downloaded) == photo
 
     # Restart: state to disk, everything dropped, reloaded from the two files.
     alice.save()
