@@ -109,20 +109,21 @@ pub struct PreKeyBundle(crosswire::PreKeyBundle);
 
 #[wasm_bindgen]
 impl PreKeyBundle {
-    /// The bundle of `identity` with `signedPreKey` and, optionally, `oneTimePreKey`.
+    /// The bundle of `identity` with `signedPreKey` and no one-time prekey.
     #[wasm_bindgen(constructor)]
-    pub fn new(
+    pub fn new(identity: &IdentityKeyPair, signed_prekey: &SignedPreKey) -> Result<PreKeyBundle> {
+        PreKeyBundle::build(identity, signed_prekey, None)
+    }
+
+    /// The bundle of `identity` with `signedPreKey` and `oneTimePreKey`. (A separate function
+    /// because wasm-bindgen cannot borrow an optional object.)
+    #[wasm_bindgen(js_name = withOneTimePreKey)]
+    pub fn with_one_time_prekey(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<OneTimePreKey>,
+        one_time_prekey: &OneTimePreKey,
     ) -> Result<PreKeyBundle> {
-        let bundle = crosswire::PreKeyBundle::new(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_ref().map(|k| &k.0),
-        )
-        .map_err(crosswire::Error::Bundle)?;
-        Ok(PreKeyBundle(bundle))
+        PreKeyBundle::build(identity, signed_prekey, Some(one_time_prekey))
     }
 
     /// Decodes a bundle and verifies its signature.
@@ -142,6 +143,22 @@ impl PreKeyBundle {
     #[wasm_bindgen(js_name = identityKey)]
     pub fn identity_key(&self) -> Vec<u8> {
         self.0.identity_key().as_bytes().to_vec()
+    }
+}
+
+impl PreKeyBundle {
+    fn build(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: Option<&OneTimePreKey>,
+    ) -> Result<PreKeyBundle> {
+        let bundle = crosswire::PreKeyBundle::new(
+            &identity.0,
+            &signed_prekey.0,
+            one_time_prekey.map(|k| &k.0),
+        )
+        .map_err(crosswire::Error::Bundle)?;
+        Ok(PreKeyBundle(bundle))
     }
 }
 
@@ -172,6 +189,40 @@ impl Responded {
 #[wasm_bindgen]
 pub struct Session(crosswire::Session);
 
+impl Session {
+    fn accept(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: Option<&OneTimePreKey>,
+        envelope: &[u8],
+        context: &[u8],
+    ) -> Result<Responded> {
+        let message = match crosswire::Envelope::from_bytes(envelope)
+            .map_err(crosswire::Error::Wire)?
+        {
+            crosswire::Envelope::PreKey(p) => *p,
+            _ => {
+                return Err(crosswire::Error::Decrypt(
+                    crosswire::DecryptError::UnexpectedMessageType,
+                )
+                .into());
+            }
+        };
+        let (session, plaintext) = crosswire::Session::respond(
+            &identity.0,
+            &signed_prekey.0,
+            one_time_prekey.map(|k| &k.0),
+            &message,
+            context,
+        )?;
+        Ok(Responded {
+            session: Some(Session(session)),
+            plaintext,
+        })
+    }
+
+}
+
 #[wasm_bindgen]
 impl Session {
     /// Starts a session with the owner of `bundle`; `context` is associated data both sides
@@ -192,36 +243,26 @@ impl Session {
         })
     }
 
-    /// Accepts a session from its first message, given the prekeys it names.
+    /// Accepts a session from a first message that used no one-time prekey.
     pub fn respond(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<OneTimePreKey>,
         envelope: &[u8],
         context: &[u8],
     ) -> Result<Responded> {
-        let message = match crosswire::Envelope::from_bytes(envelope)
-            .map_err(crosswire::Error::Wire)?
-        {
-            crosswire::Envelope::PreKey(p) => *p,
-            _ => {
-                return Err(crosswire::Error::Decrypt(
-                    crosswire::DecryptError::UnexpectedMessageType,
-                )
-                .into());
-            }
-        };
-        let (session, plaintext) = crosswire::Session::respond(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_ref().map(|k| &k.0),
-            &message,
-            context,
-        )?;
-        Ok(Responded {
-            session: Some(Session(session)),
-            plaintext,
-        })
+        Session::accept(identity, signed_prekey, None, envelope, context)
+    }
+
+    /// Accepts a session from a first message that used `oneTimePreKey`.
+    #[wasm_bindgen(js_name = respondWithOneTimePreKey)]
+    pub fn respond_with_one_time_prekey(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: &OneTimePreKey,
+        envelope: &[u8],
+        context: &[u8],
+    ) -> Result<Responded> {
+        Session::accept(identity, signed_prekey, Some(one_time_prekey), envelope, context)
     }
 
     /// Loads a session saved with [`toBytes`](Self::to_bytes).

@@ -58,11 +58,11 @@ test("conversation between two wasm devices", () => {
   const bobId = cw.IdentityKeyPair.generate();
   const spk = cw.SignedPreKey.generate(bobId, 1);
   const opk = cw.OneTimePreKey.generate(7);
-  const published = new cw.PreKeyBundle(bobId, spk, opk).toBytes();
+  const published = cw.PreKeyBundle.withOneTimePreKey(bobId, spk, opk).toBytes();
 
   let alice = cw.Session.initiate(aliceId, cw.PreKeyBundle.fromBytes(published), new Uint8Array());
   const first = alice.encryptContent(cw.Content.text("Hi Bob"));
-  const responded = cw.Session.respond(bobId, spk, opk, first, new Uint8Array());
+  const responded = cw.Session.respondWithOneTimePreKey(bobId, spk, opk, first, new Uint8Array());
   let bob = responded.takeSession();
   assert.ok(responded.plaintext.length > 0);
 
@@ -120,7 +120,7 @@ test("x3dh.json: identities, prekeys and bundles byte for byte", () => {
     const opk = c.one_time_prekey_id === null ? undefined : replay([c.one_time_prekey_secret],
       (r) => cw.OneTimePreKey.generate(c.one_time_prekey_id, r));
     if (opk) assert.equal(toHex(opk.publicKey()), c.one_time_prekey_public, c.name);
-    const bundle = new cw.PreKeyBundle(bob, spk, opk);
+    const bundle = opk ? cw.PreKeyBundle.withOneTimePreKey(bob, spk, opk) : new cw.PreKeyBundle(bob, spk);
     assert.equal(toHex(bundle.toBytes()), c.bundle, c.name);
   }
 });
@@ -136,7 +136,7 @@ test("ratchet.json: every envelope and plaintext of every conversation", () => {
       (r) => cw.SignedPreKey.generate(bob, c.signed_prekey_id, r));
     const opk = c.one_time_prekey_id === null ? undefined : replay([c.one_time_prekey_secret],
       (r) => cw.OneTimePreKey.generate(c.one_time_prekey_id, r));
-    const bundle = new cw.PreKeyBundle(bob, spk, opk);
+    const bundle = opk ? cw.PreKeyBundle.withOneTimePreKey(bob, spk, opk) : new cw.PreKeyBundle(bob, spk);
     const sessions = {
       alice: replay([c.ephemeral_secret, c.initiator_ratchet_secret],
         (r) => cw.Session.initiate(alice, bundle, context, r)),
@@ -154,7 +154,9 @@ test("ratchet.json: every envelope and plaintext of every conversation", () => {
         const m = sent[e.message];
         let plaintext;
         if (sessions[e.party] === null) {
-          const responded = cw.Session.respond(bob, spk, opk, hex(m.envelope), context);
+          const responded = opk
+            ? cw.Session.respondWithOneTimePreKey(bob, spk, opk, hex(m.envelope), context)
+            : cw.Session.respond(bob, spk, hex(m.envelope), context);
           sessions[e.party] = responded.takeSession();
           plaintext = responded.plaintext;
         } else {
