@@ -42,13 +42,16 @@ wasm-bindgen --version
 
 step "ffi crate: C header drift (cbindgen) and build"
 cargo test --locked -p crosswire-ffi
-cargo build --locked -p crosswire-ffi -p crosswire-uniffi-bindgen
+# Two invocations: built together, cargo would unify UniFFI's `cli` feature (clap, askama,
+# goblin, ...) into the library.
+cargo build --locked -p crosswire-ffi
+cargo build --locked -p crosswire-uniffi-bindgen
 
 step "Kotlin and Swift sources: generated and compared with bindings/generated/"
 GEN=$(mktemp -d)
 trap 'rm -rf "$GEN"' EXIT
 for lang in kotlin swift; do
-    "$BINDGEN" generate --library "$LIB" --language "$lang" --no-format --out-dir "$GEN/$lang" >/dev/null
+    "$BINDGEN" generate "$LIB" --language "$lang" --no-format --out-dir "$GEN/$lang" >/dev/null
 done
 if ! diff -r "$GEN/kotlin" bindings/generated/kotlin || ! diff -r "$GEN/swift" bindings/generated/swift; then
     echo "bindings/generated/ is out of date: run bindings/generate.sh and commit" >&2
@@ -56,7 +59,7 @@ if ! diff -r "$GEN/kotlin" bindings/generated/kotlin || ! diff -r "$GEN/swift" b
 fi
 
 step "Python package: generated module + library, pytest"
-"$BINDGEN" generate --library "$LIB" --language python --no-format \
+"$BINDGEN" generate "$LIB" --language python --no-format \
     --out-dir bindings/python/crosswire >/dev/null
 cp "$LIB" bindings/python/crosswire/
 (cd bindings/python && python3 -m pytest -q tests)

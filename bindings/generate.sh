@@ -4,10 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --locked -p crosswire-ffi -p crosswire-uniffi-bindgen
+# Two invocations: built together, cargo would unify UniFFI's `cli` feature (clap, askama,
+# goblin, ...) into the library.
+cargo build --locked -p crosswire-ffi
+cargo build --locked -p crosswire-uniffi-bindgen
 rm -rf bindings/generated/kotlin bindings/generated/swift
 for lang in kotlin swift; do
-    "$TARGET_DIR/debug/uniffi-bindgen" generate --library "$TARGET_DIR/debug/libcrosswire_ffi.so" \
+    "$TARGET_DIR/debug/uniffi-bindgen" generate "$TARGET_DIR/debug/libcrosswire_ffi.so" \
         --language "$lang" --no-format --out-dir "bindings/generated/$lang"
 done
 CROSSWIRE_WRITE_HEADER=1 cargo test --locked -p crosswire-ffi --test header
