@@ -4,10 +4,16 @@
 
 use std::time::Instant;
 
-use crosswire::{IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PreKeyBundle, Session, SignedPreKey, SignedPreKeyId};
+use crosswire::{
+    IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PreKeyBundle, Session, SignedPreKey,
+    SignedPreKeyId,
+};
 
 fn main() -> Result<(), crosswire::Error> {
-    let n: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let n: u32 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_000);
     let rng = &mut rand::rng();
     let alice_id = IdentityKeyPair::generate(rng);
     let bob_id = IdentityKeyPair::generate(rng);
@@ -17,7 +23,9 @@ fn main() -> Result<(), crosswire::Error> {
     let mut alice = Session::initiate(rng, &alice_id, &bundle, b"")?;
     let first = alice.encrypt(rng, b"hi")?;
     let crosswire::Envelope::PreKey(p) = &first else {
-        return Err(crosswire::Error::Decrypt(crosswire::DecryptError::UnexpectedMessageType));
+        return Err(crosswire::Error::Decrypt(
+            crosswire::DecryptError::UnexpectedMessageType,
+        ));
     };
     let (mut bob, _) = Session::respond(&bob_id, &spk, Some(&opk), p, b"")?;
     alice.decrypt(&bob.encrypt(rng, b"hello")?)?;

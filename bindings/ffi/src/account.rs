@@ -156,7 +156,12 @@ impl Account {
 
     /// Encrypts to `to`: uses the session with it, or starts one from `bundle` (fetched from
     /// the directory) if there is none.
-    pub fn encrypt(&self, to: Address, bundle: Option<Vec<u8>>, plaintext: Vec<u8>) -> Result<Vec<u8>> {
+    pub fn encrypt(
+        &self,
+        to: Address,
+        bundle: Option<Vec<u8>>,
+        plaintext: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         let bundle = bundle
             .map(|b| crosswire::PreKeyBundle::from_bytes(&b))
             .transpose()?;
@@ -175,7 +180,12 @@ impl Account {
             .map(|b| crosswire::PreKeyBundle::from_bytes(&b))
             .transpose()?;
         let content = content.content()?;
-        Ok(lock(&self.0)?.encrypt_content(&mut rand::rng(), &to.core()?, bundle.as_ref(), content)?)
+        Ok(lock(&self.0)?.encrypt_content(
+            &mut rand::rng(),
+            &to.core()?,
+            bundle.as_ref(),
+            content,
+        )?)
     }
 
     /// Decrypts an envelope from `from` into the inbox (in the same transaction).
@@ -196,7 +206,11 @@ impl Account {
 
     /// Every message decrypted but not yet acknowledged, oldest first.
     pub fn inbox(&self) -> Result<Vec<InboxMessage>> {
-        Ok(lock(&self.0)?.inbox()?.into_iter().map(inbox_message).collect())
+        Ok(lock(&self.0)?
+            .inbox()?
+            .into_iter()
+            .map(inbox_message)
+            .collect())
     }
 
     /// Removes message `seq` from the inbox once the application has stored it; returns

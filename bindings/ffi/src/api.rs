@@ -340,7 +340,6 @@ impl Session {
             content: Content::received(received),
         })
     }
-
 }
 
 /// Accepts a session from its first message: [`Session::respond`].
@@ -368,7 +367,7 @@ pub fn session_respond_content(
 }
 
 /// The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
-/// [`Content::attachment`] over a session.
+/// [`Content::new_attachment`] over a session.
 #[derive(uniffi::Object)]
 pub struct SealedAttachment(pub(crate) crosswire::SealedAttachment);
 
@@ -390,7 +389,7 @@ impl SealedAttachment {
     }
 }
 
-/// An encrypted attachment: upload `ciphertext`, send `sealed` in a [`Content::attachment`].
+/// An encrypted attachment: upload `ciphertext`, send `sealed` in a [`Content::new_attachment`].
 #[derive(uniffi::Record)]
 pub struct EncryptedAttachment {
     /// What to upload.
@@ -403,11 +402,8 @@ pub struct EncryptedAttachment {
 #[uniffi::export]
 pub fn encrypt_attachment(plaintext: Vec<u8>) -> Result<EncryptedAttachment> {
     let plaintext = Zeroizing::new(plaintext);
-    let (ciphertext, sealed) = crosswire::encrypt_attachment(
-        &mut rand::rng(),
-        &plaintext,
-        crosswire::DEFAULT_CHUNK_SIZE,
-    )?;
+    let (ciphertext, sealed) =
+        crosswire::encrypt_attachment(&mut rand::rng(), &plaintext, crosswire::DEFAULT_CHUNK_SIZE)?;
     Ok(EncryptedAttachment {
         ciphertext,
         sealed: Arc::new(SealedAttachment(sealed)),
@@ -490,8 +486,12 @@ impl Content {
         content_type: String,
         locator: String,
     ) -> Result<Arc<Self>> {
-        let pointer =
-            AttachmentPointer::new(sealed.0.clone(), AttachmentKind::File, content_type, locator);
+        let pointer = AttachmentPointer::new(
+            sealed.0.clone(),
+            AttachmentKind::File,
+            content_type,
+            locator,
+        );
         pointer.validate()?;
         Ok(Content::new(|id, now| {
             crosswire::Content::attachment(id, now, pointer)

@@ -223,9 +223,8 @@ pub unsafe extern "C" fn cw_bytes_free(bytes: Bytes) {
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: `ptr`/`len` came from `Bytes::from_vec`, a leaked `Box<[u8]>`.
-        let mut boxed = unsafe {
-            Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes.ptr, bytes.len))
-        };
+        let mut boxed =
+            unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes.ptr, bytes.len)) };
         boxed.zeroize();
     }));
 }
@@ -411,8 +410,13 @@ pub unsafe extern "C" fn cw_session_initiate(
 ) -> Status {
     guard(|| {
         // SAFETY: forwarded contract.
-        let (identity, bundle, context) =
-            unsafe { (handle(identity)?, handle(bundle)?, bytes(context, context_len)?) };
+        let (identity, bundle, context) = unsafe {
+            (
+                handle(identity)?,
+                handle(bundle)?,
+                bytes(context, context_len)?,
+            )
+        };
         let session = Session::initiate(identity, bundle, context.to_vec())?;
         // SAFETY: forwarded contract.
         unsafe { write_handle(out, session) }
@@ -449,8 +453,7 @@ pub unsafe extern "C" fn cw_session_respond(
                 bytes(context, context_len)?,
             )
         };
-        let responded =
-            Session::respond(identity, spk, opk, envelope.to_vec(), context.to_vec())?;
+        let responded = Session::respond(identity, spk, opk, envelope.to_vec(), context.to_vec())?;
         // SAFETY: both checked non-null above; writable by the caller's contract.
         unsafe {
             write(out_plaintext, Bytes::from_vec(responded.plaintext))?;

@@ -30,7 +30,9 @@ pub struct IdentityKeyPair(crosswire::IdentityKeyPair);
 impl IdentityKeyPair {
     /// A fresh identity.
     pub fn generate(rng: Option<RandomSource>) -> Result<IdentityKeyPair> {
-        with_rng(rng, |r| Ok(IdentityKeyPair(crosswire::IdentityKeyPair::generate(r))))
+        with_rng(rng, |r| {
+            Ok(IdentityKeyPair(crosswire::IdentityKeyPair::generate(r)))
+        })
     }
 
     /// The public identity key (32 bytes).
@@ -129,7 +131,8 @@ impl PreKeyBundle {
     /// Decodes a bundle and verifies its signature.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &[u8]) -> Result<PreKeyBundle> {
-        let bundle = crosswire::PreKeyBundle::from_bytes(bytes).map_err(crosswire::Error::Bundle)?;
+        let bundle =
+            crosswire::PreKeyBundle::from_bytes(bytes).map_err(crosswire::Error::Bundle)?;
         Ok(PreKeyBundle(bundle))
     }
 
@@ -197,17 +200,16 @@ impl Session {
         envelope: &[u8],
         context: &[u8],
     ) -> Result<Responded> {
-        let message = match crosswire::Envelope::from_bytes(envelope)
-            .map_err(crosswire::Error::Wire)?
-        {
-            crosswire::Envelope::PreKey(p) => *p,
-            _ => {
-                return Err(crosswire::Error::Decrypt(
-                    crosswire::DecryptError::UnexpectedMessageType,
-                )
-                .into());
-            }
-        };
+        let message =
+            match crosswire::Envelope::from_bytes(envelope).map_err(crosswire::Error::Wire)? {
+                crosswire::Envelope::PreKey(p) => *p,
+                _ => {
+                    return Err(crosswire::Error::Decrypt(
+                        crosswire::DecryptError::UnexpectedMessageType,
+                    )
+                    .into());
+                }
+            };
         let (session, plaintext) = crosswire::Session::respond(
             &identity.0,
             &signed_prekey.0,
@@ -220,7 +222,6 @@ impl Session {
             plaintext,
         })
     }
-
 }
 
 #[wasm_bindgen]
@@ -262,7 +263,13 @@ impl Session {
         envelope: &[u8],
         context: &[u8],
     ) -> Result<Responded> {
-        Session::accept(identity, signed_prekey, Some(one_time_prekey), envelope, context)
+        Session::accept(
+            identity,
+            signed_prekey,
+            Some(one_time_prekey),
+            envelope,
+            context,
+        )
     }
 
     /// Loads a session saved with [`toBytes`](Self::to_bytes).
@@ -292,7 +299,11 @@ impl Session {
 
     /// Encrypts content; returns the envelope.
     #[wasm_bindgen(js_name = encryptContent)]
-    pub fn encrypt_content(&mut self, content: &Content, rng: Option<RandomSource>) -> Result<Vec<u8>> {
+    pub fn encrypt_content(
+        &mut self,
+        content: &Content,
+        rng: Option<RandomSource>,
+    ) -> Result<Vec<u8>> {
         let content = content.content()?;
         let session = &mut self.0;
         with_rng(rng, |r| Ok(session.encrypt_content(r, content)?.to_bytes()))
@@ -434,8 +445,12 @@ impl Content {
         locator: String,
         rng: Option<RandomSource>,
     ) -> Result<Content> {
-        let pointer =
-            AttachmentPointer::new(sealed.0.clone(), AttachmentKind::File, content_type, locator);
+        let pointer = AttachmentPointer::new(
+            sealed.0.clone(),
+            AttachmentKind::File,
+            content_type,
+            locator,
+        );
         pointer.validate().map_err(crosswire::Error::Media)?;
         with_rng(rng, |r| {
             let id = crosswire::MessageId::random(r);
