@@ -128,7 +128,7 @@ typedef struct CwPreKeyBundle CwPreKeyBundle;
 
 /*
  The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
- [`Content::attachment`] over a session.
+ [`Content::new_attachment`] over a session.
  */
 typedef struct CwSealedAttachment CwSealedAttachment;
 

@@ -1929,7 +1929,7 @@ public func FfiConverterTypePreKeyBundle_lower(_ value: PreKeyBundle) -> UInt64 
 
 /**
  * The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
- * [`Content::attachment`] over a session.
+ * [`Content::new_attachment`] over a session.
  */
 public protocol SealedAttachmentProtocol: AnyObject, Sendable {
     
@@ -1951,7 +1951,7 @@ public protocol SealedAttachmentProtocol: AnyObject, Sendable {
 }
 /**
  * The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
- * [`Content::attachment`] over a session.
+ * [`Content::new_attachment`] over a session.
  */
 open class SealedAttachment: SealedAttachmentProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2585,7 +2585,7 @@ public func FfiConverterTypeAddress_lower(_ value: Address) -> RustBuffer {
 
 
 /**
- * An encrypted attachment: upload `ciphertext`, send `sealed` in a [`Content::attachment`].
+ * An encrypted attachment: upload `ciphertext`, send `sealed` in a [`Content::new_attachment`].
  */
 public struct EncryptedAttachment {
     /**

@@ -3970,7 +3970,7 @@ public object FfiConverterTypePreKeyBundle: FfiConverter<PreKeyBundle, Long> {
 
 /**
  * The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
- * [`Content::attachment`] over a session.
+ * [`Content::new_attachment`] over a session.
  */
 public interface SealedAttachmentInterface {
     
@@ -3994,7 +3994,7 @@ public interface SealedAttachmentInterface {
 
 /**
  * The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
- * [`Content::attachment`] over a session.
+ * [`Content::new_attachment`] over a session.
  */
 open class SealedAttachment: Disposable, AutoCloseable, SealedAttachmentInterface
 {
@@ -4976,7 +4976,7 @@ public object FfiConverterTypeAddress: FfiConverterRustBuffer<Address> {
 
 
 /**
- * An encrypted attachment: upload `ciphertext`, send `sealed` in a [`Content::attachment`].
+ * An encrypted attachment: upload `ciphertext`, send `sealed` in a [`Content::new_attachment`].
  */
 data class EncryptedAttachment (
     /**
