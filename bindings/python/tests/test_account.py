@@ -1,0 +1,103 @@
+"""The account layer through the Python binding: the issue's scenario.
+
+Two accounts (two providers' users), each on its own SQLite file sealed under its own storage
+key; a prekey directory simulated by a dict; a session started from a fetched bundle; messages
+both ways; an attachment; a restart (both accounts dropped and reopened from their files)
+mid-conversation; then a wrong storage key and a changed identity as typed exceptions.
+"""
+
+import os
+
+import pytest
+
+import crosswire as cw
+
+ALICE = cw.Address(user="alice@provider-a.example", device=1)
+BOB = cw.Address(user="bob@provider-b.example", device=1)
+
+
+def send(sender, to, receiver, frm, text, bundle=None):
+    envelope = sender.encrypt_content(to, bundle, cw.Content.text(text))
+    received = receiver.decrypt_content(frm, envelope)
+    assert received.content.kind() == cw.ContentKind.TEXT
+    assert received.content.text_body() == text
+    # The message is in the receiver's inbox until the application acknowledges it.
+    assert [m.seq for m in receiver.inbox()] == [received.seq]
+    assert receiver.ack(received.seq)
+    assert receiver.inbox() == []
+    return envelope
+
+
+def test_two_accounts_two_sqlite_files_with_restart(tmp_path):
+    alice_path, bob_path = str(tmp_path / "alice.db"), str(tmp_path / "bob.db")
+    alice_key, bob_key = os.urandom(32), os.urandom(32)
+    alice = cw.Account.create(alice_path, alice_key)
+    bob = cw.Account.create(bob_path, bob_key)
+
+    # Bob publishes; the directory hands Alice a bundle with one of his one-time prekeys.
+    upload = bob.upload()
+    assert len(upload.one_time_prekeys) == bob.one_time_prekey_count() > 0
+    fetched = bob.bundle()
+    assert cw.PreKeyBundle.from_bytes(fetched).identity_key() == bob.identity_key()
+
+    send(alice, BOB, bob, ALICE, "Hi Bob, it's Alice.", bundle=fetched)
+    send(bob, ALICE, alice, BOB, "Hello Alice!")
+    send(alice, BOB, bob, ALICE, "How are you?")
+    assert alice.safety_number(ALICE.user, BOB) == bob.safety_number(BOB.user, ALICE) is not None
+
+    # An attachment: ciphertext to a blob store, key inside the account's session.
+    photo = os.urandom(100_000)
+    encrypted = cw.encrypt_attachment(photo)
+    blobs = {"blob/1": encrypted.ciphertext}
+    envelope = alice.encrypt_content(
+        BOB, None, cw.Content.attachment(encrypted.sealed, "image/jpeg", "blob/1"))
+    received = bob.decrypt_content(ALICE, envelope)
+    content = received.content
+    assert content.kind() == cw.ContentKind.ATTACHMENT
+    assert cw.decrypt_attachment(content.sealed_attachment(),
+                                 blobs[content.attachment_locator()]) == photo
+    bob.ack(received.seq)
+
+    # Restart: drop both, reopen from the files.
+    del alice, bob
+    alice = cw.Account.open(alice_path, alice_key)
+    bob = cw.Account.open(bob_path, bob_key)
+    send(bob, ALICE, alice, BOB, "Still there after the restart?")
+    send(alice, BOB, bob, ALICE, "Yes, nothing lost.")
+
+    # Raw bytes too; an unacknowledged message survives a restart in the inbox.
+    entry = bob.decrypt(ALICE, alice.encrypt(BOB, None, b"\x00\x01raw"))
+    assert entry.plaintext == b"\x00\x01raw" and entry.sender == ALICE
+    del bob
+    bob = cw.Account.open(bob_path, bob_key)
+    assert [m.plaintext for m in bob.inbox()] == [b"\x00\x01raw"]
+
+
+def test_typed_exceptions(tmp_path):
+    path = str(tmp_path / "a.db")
+    key = os.urandom(32)
+    alice = cw.Account.create(path, key)
+    del alice
+    with pytest.raises(cw.CrosswireError.Store) as wrong:
+        cw.Account.open(path, os.urandom(32))
+    assert "WrongKey" in str(wrong.value)
+    with pytest.raises(cw.CrosswireError.InvalidArgument):
+        cw.Account.open(path, b"short")
+    alice = cw.Account.open(path, key)
+
+    with pytest.raises(cw.CrosswireError.Account) as none:
+        alice.encrypt(BOB, None, b"no session, no bundle")
+    assert "NoSession" in str(none.value)
+
+    # Bob reinstalls: a new identity at the same address. A typed outcome carrying both keys,
+    # never silently accepted; once the application accepts it, the same envelope decrypts.
+    bob1 = cw.Account.create(str(tmp_path / "b1.db"), os.urandom(32))
+    bob2 = cw.Account.create(str(tmp_path / "b2.db"), os.urandom(32))
+    alice.decrypt(BOB, bob1.encrypt(ALICE, alice.bundle(), b"hi from the first install"))
+    envelope = bob2.encrypt(ALICE, alice.bundle(), b"hi from the new install")
+    with pytest.raises(cw.CrosswireError.IdentityChanged) as changed:
+        alice.decrypt(BOB, envelope)
+    assert changed.value.trusted == bob1.identity_key()
+    assert changed.value.received == bob2.identity_key()
+    alice.trust_identity(BOB, changed.value.received)
+    assert alice.decrypt(BOB, envelope).plaintext == b"hi from the new install"

@@ -1,0 +1,162 @@
+"""The Python binding end to end.
+
+Core-API scenario (the account layer is not bound yet, see bindings/README.md): two devices,
+each keeping its session state in its own SQLite file; a session from a published bundle;
+messages both ways; an attachment; a restart (every object dropped, the files reopened, the
+sessions loaded from them) and more messages; typed exceptions for hostile input, after which
+the sessions still work.
+"""
+
+import os
+import sqlite3
+
+import pytest
+
+import crosswire as cw
+
+
+class Device:
+    """One device: its keys in memory, its session state in its own SQLite file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS sessions (peer TEXT PRIMARY KEY, state BLOB)")
+        self.sessions = {}
+
+    def save(self):
+        with self.db:
+            for peer, session in self.sessions.items():
+                self.db.execute(
+                    "INSERT OR REPLACE INTO sessions VALUES (?, ?)", (peer, session.to_bytes())
+                )
+
+    def close(self):
+        self.db.close()
+        self.sessions = {}
+
+    def reopen(self):
+        self.db = sqlite3.connect(self.path)
+        for peer, state in self.db.execute("SELECT peer, state FROM sessions"):
+            self.sessions[peer] = cw.Session.from_bytes(state)
+
+
+def send_text(sender, receiver, text):
+    envelope = sender.encrypt_content(cw.Content.text(text))
+    received = receiver.decrypt_content(envelope)
+    assert received.kind() == cw.ContentKind.TEXT
+    assert received.text_body() == text
+    return envelope
+
+
+@pytest.fixture
+def devices(tmp_path):
+    alice = Device(str(tmp_path / "alice.sqlite"))
+    bob = Device(str(tmp_path / "bob.sqlite"))
+    yield alice, bob
+    alice.db.close()
+    bob.db.close()
+
+
+def start(alice, bob):
+    """Bob publishes a bundle; Alice starts a session and sends the first message."""
+    alice_id = cw.IdentityKeyPair.generate()
+    bob_id = cw.IdentityKeyPair.generate()
+    spk = cw.SignedPreKey.generate(bob_id, 1)
+    opk = cw.OneTimePreKey.generate(100)
+    published = cw.PreKeyBundle(bob_id, spk, opk).to_bytes()
+
+    bundle = cw.PreKeyBundle.from_bytes(published)
+    assert bundle.identity_key() == bob_id.public_key()
+    assert bundle.one_time_prekey_id() == 100
+    alice.sessions["bob"] = cw.Session.initiate(alice_id, bundle, b"")
+    first = alice.sessions["bob"].encrypt_content(cw.Content.text("Hi Bob, it's Alice."))
+
+    envelope = cw.Envelope.from_bytes(first)
+    assert envelope.is_prekey()
+    assert envelope.sender_identity_key() == alice_id.public_key()
+    assert (envelope.signed_prekey_id(), envelope.one_time_prekey_id()) == (1, 100)
+    responded = cw.session_respond_content(bob_id, spk, opk, first, b"")
+    assert responded.content.text_body() == "Hi Bob, it's Alice."
+    bob.sessions["alice"] = responded.session
+    assert responded.session.remote_identity_key() == alice_id.public_key()
+
+
+def test_conversation_attachment_and_restart(devices):
+    alice, bob = devices
+    start(alice, bob)
+    a, b = alice.sessions["bob"], bob.sessions["alice"]
+    send_text(b, a, "Hello Alice!")
+    send_text(a, b, "How are you? \N{SLIGHTLY SMILING FACE}")
+    assert a.decrypt(b.encrypt(b"\x00raw bytes\xff")) == b"\x00raw bytes\xff"
+
+    # An attachment: the ciphertext goes to a blob store, the key only inside the session.
+    photo = os.urandom(150_000)
+    encrypted = cw.encrypt_attachment(photo)
+    uploaded = {"blob/7": encrypted.ciphertext}
+    assert encrypted.sealed.plaintext_size() == len(photo)
+    content = cw.Content.attachment(encrypted.sealed, "image/jpeg", "blob/7")
+    received = b.decrypt_content(a.encrypt_content(content))
+    assert received.kind() == cw.ContentKind.ATTACHMENT
+    assert received.attachment_content_type() == "image/jpeg"
+    downloaded = uploaded[received.attachment_locator()]
+    assert cw.decrypt_attachment(received.sealed_attachment(), downloaded) == photo
+
+    # Restart: state to disk, everything dropped, reloaded from the two files.
+    alice.save()
+    bob.save()
+    del a, b
+    alice.close()
+    bob.close()
+    alice.reopen()
+    bob.reopen()
+    a, b = alice.sessions["bob"], bob.sessions["alice"]
+    send_text(a, b, "Still there after the restart?")
+    send_text(b, a, "Yes.")
+
+
+def test_typed_exceptions_leave_sessions_working(devices):
+    alice, bob = devices
+    start(alice, bob)
+    a, b = alice.sessions["bob"], bob.sessions["alice"]
+
+    envelope = send_text(b, a, "once")
+    with pytest.raises(cw.CrosswireError.Decrypt) as replay:
+        a.decrypt_content(envelope)
+    assert "DuplicateOrExpired" in str(replay.value)
+
+    tampered = bytearray(a.encrypt(b"secret"))
+    tampered[-1] ^= 0x80
+    with pytest.raises(cw.CrosswireError.Decrypt) as forged:
+        b.decrypt(bytes(tampered))
+    assert "AuthenticationFailed" in str(forged.value)
+
+    with pytest.raises(cw.CrosswireError.Wire):
+        b.decrypt(b"\xde\xad\xbe\xef")
+    with pytest.raises(cw.CrosswireError.Bundle):
+        cw.PreKeyBundle.from_bytes(b"not a bundle")
+    with pytest.raises(cw.CrosswireError.State):
+        cw.Session.from_bytes(b"\x01\x02")
+    with pytest.raises(cw.CrosswireError.InvalidArgument):
+        cw.Session.initiate(cw.IdentityKeyPair.generate(), bundle_of_fresh_device(), b"x" * 2000)
+
+    encrypted = cw.encrypt_attachment(b"file")
+    broken = bytearray(encrypted.ciphertext)
+    broken[40] ^= 1
+    with pytest.raises(cw.CrosswireError.Media):
+        cw.decrypt_attachment(encrypted.sealed, bytes(broken))
+
+    send_text(a, b, "after all that, still fine")
+    send_text(b, a, "yes")
+
+
+def bundle_of_fresh_device():
+    identity = cw.IdentityKeyPair.generate()
+    return cw.PreKeyBundle(identity, cw.SignedPreKey.generate(identity, 1), None)
+
+
+def test_no_secret_getters():
+    """Secret key material has no way out: only public keys and ids are readable."""
+    for cls in (cw.IdentityKeyPair, cw.SignedPreKey, cw.OneTimePreKey, cw.SealedAttachment):
+        public = {n for n in dir(cls) if not n.startswith("_")}
+        assert not any("secret" in n or "seed" in n or n == "key" for n in public), public
