@@ -10,16 +10,22 @@
 //! a session.
 
 mod address;
+mod devices;
 mod error;
+mod healing;
 mod prekeys;
 mod records;
 pub(crate) mod safety;
+mod send;
 mod trust;
 
 pub use address::{DeviceAddress, MAX_USER_ID_LEN};
+pub use devices::MAX_DEVICES_PER_USER;
 pub use error::AccountError;
+pub use healing::DeviceChanges;
 pub use records::MAX_PREVIOUS_SESSIONS;
 pub use safety::{SAFETY_NUMBER_DIGITS, SCANNABLE_LEN, SafetyNumber};
+pub use send::Outgoing;
 
 use core::fmt;
 use std::collections::HashMap;
@@ -42,6 +48,7 @@ use crate::store::seal::{KEY_CHECK_LEN, STORE_ID_LEN, Sealer, key_check};
 use crate::store::{StorageKey, Store, StoreError, Table, Transaction};
 use crate::wire::Envelope;
 
+use devices::DeviceList;
 use prekeys::{
     META_PREKEYS, PreKeyState, SignedRow, decode_one_time, decode_signed, id_key, key_id,
 };
@@ -516,125 +523,6 @@ impl<S: Store> Account<S> {
         Ok(tx.count(Table::OneTimePreKeys)?)
     }
 
-    // ------------------------------------------------------------------------- sending ----
-
-    /// Encrypts `plaintext` for `to` and returns the envelope bytes to deliver.
-    ///
-    /// Uses the current session with `to` if there is a usable one (its peer key is the
-    /// trusted one; and it got a reply or is younger than
-    /// [`Options::unacknowledged_session_lifetime`]); otherwise starts one from `bundle`
-    /// ([`AccountError::NoSession`] if `None`). A bundle whose identity key differs from the
-    /// trusted one is [`AccountError::IdentityChanged`]. The new session state (and, for a new
-    /// device, the trust record) is committed before the envelope is returned.
-    pub fn encrypt<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        to: &DeviceAddress,
-        bundle: Option<&PreKeyBundle>,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, AccountError> {
-        self.send(rng, to, bundle, |session, rng| {
-            session.encrypt(rng, plaintext)
-        })
-    }
-
-    /// [`encrypt`](Self::encrypt) for [`Content`] (validated, encoded and padded first).
-    pub fn encrypt_content<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        to: &DeviceAddress,
-        bundle: Option<&PreKeyBundle>,
-        content: &Content,
-    ) -> Result<Vec<u8>, AccountError> {
-        self.send(rng, to, bundle, |session, rng| {
-            session.encrypt_content(rng, content)
-        })
-    }
-
-    fn send<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        to: &DeviceAddress,
-        bundle: Option<&PreKeyBundle>,
-        seal: impl FnOnce(&mut Session, &mut R) -> Result<Envelope, Error>,
-    ) -> Result<Vec<u8>, AccountError> {
-        let now = self.options.clock.now();
-        let Account {
-            store,
-            sealer,
-            identity,
-            options,
-            cache,
-        } = self;
-        let key = to.row_key();
-        let mut tx = store.transaction()?;
-        let trust = load_trust(&mut tx, sealer, &key)?;
-        let (mut record, cached) = match load_record_cached(&mut tx, sealer, cache, &key)? {
-            Some((record, cached)) => (Some(record), cached),
-            None => (None, None),
-        };
-        let current = match &record {
-            Some(r) => {
-                let entry = &r.entries[0];
-                let session = match cached {
-                    Some(session) => session,
-                    None => load_session(&entry.state)?,
-                };
-                let stale = session.awaiting_reply()
-                    && now.saturating_sub(entry.created_at)
-                        >= options.unacknowledged_session_lifetime;
-                let trusted =
-                    trust.is_none_or(|t| t.identity == *session.remote_identity().as_bytes());
-                (!stale && trusted).then_some(session)
-            }
-            None => None,
-        };
-        let (mut session, fresh) = match current {
-            Some(session) => (session, false),
-            None => {
-                let bundle = bundle.ok_or(AccountError::NoSession)?;
-                if let Some(t) = trust
-                    && t.identity != *bundle.identity_key().as_bytes()
-                {
-                    return Err(AccountError::IdentityChanged {
-                        address: to.clone(),
-                        trusted: Box::new(t.key()?),
-                        received: Box::new(*bundle.identity_key()),
-                    });
-                }
-                let session = Session::initiate(rng, identity, bundle, SESSION_CONTEXT)?;
-                (session, true)
-            }
-        };
-        let envelope = seal(&mut session, rng)?;
-        let record = match (record.take(), fresh) {
-            (Some(mut r), false) => {
-                r.promote(0, &session);
-                r
-            }
-            (Some(mut r), true) => {
-                r.push_current(&session, now);
-                r
-            }
-            (None, _) => Record::new(&session, now),
-        };
-        let row = put_sealed(
-            &mut tx,
-            sealer,
-            rng,
-            Table::Sessions,
-            &key,
-            &record.encode(),
-        )?;
-        if trust.is_none() {
-            let t = TrustRecord::new(session.remote_identity(), now);
-            put_sealed(&mut tx, sealer, rng, Table::Identities, &key, &t.encode())?;
-        }
-        tx.commit()?;
-        cache.put(key, row, record, session);
-        Ok(envelope.to_bytes())
-    }
-
     // ----------------------------------------------------------------------- receiving ----
 
     /// Decrypts an envelope from `from` and stores the plaintext in the inbox, committing in
@@ -720,6 +608,12 @@ impl<S: Store> Account<S> {
         } = self;
         let key = from.row_key();
         let mut tx = store.transaction().map_err(AccountError::from)?;
+        if load_devices(&mut tx, sealer, from.user())
+            .map_err(AccountError::from)?
+            .is_some_and(|list| list.is_removed(from.device()))
+        {
+            return Err(AccountError::DeviceRemoved(from.clone()).into());
+        }
         let opened = open_envelope(
             &mut tx, sealer, cache, identity, options, from, &key, &envelope, now,
         )?;
@@ -881,6 +775,7 @@ fn open_envelope(
     // The error to report if nothing decrypts: from the session the envelope belongs to, else
     // from the current session.
     let mut error: Option<Error> = None;
+    let mut duplicate = false;
     if let Some(r) = &mut record {
         for i in 0..r.entries.len() {
             let mut session = match cached.take().filter(|_| i == 0) {
@@ -912,13 +807,14 @@ fn open_envelope(
                         // replay): never start a second session from it.
                         return Err(e.into());
                     }
+                    duplicate |= e == Error::Decrypt(DecryptError::DuplicateOrExpired);
                     error.get_or_insert(e);
                 }
             }
         }
     }
     let Envelope::PreKey(message) = envelope else {
-        return Err(error.map_or(AccountError::NoSession, AccountError::Crypto));
+        return Err(ratchet_failure(from, error, duplicate));
     };
     let spk_id = message.signed_prekey_id();
     let spk = match load_signed(tx, sealer, spk_id.0)? {
@@ -966,6 +862,19 @@ fn open_envelope(
             .is_none()
             .then(|| TrustRecord::new(message.identity_key(), now)),
     })
+}
+
+/// The error for a ratchet envelope no session decrypted (SPEC.md 14.12): a duplicate stays a
+/// duplicate (some session already used its key: drop it), a counter too far ahead stays that;
+/// anything else means no session we hold is the one the sender used: [`AccountError::SessionLost`].
+fn ratchet_failure(from: &DeviceAddress, error: Option<Error>, duplicate: bool) -> AccountError {
+    match error {
+        _ if duplicate => Error::Decrypt(DecryptError::DuplicateOrExpired).into(),
+        Some(e @ Error::Decrypt(DecryptError::TooFarAhead)) => e.into(),
+        _ => AccountError::SessionLost {
+            address: from.clone(),
+        },
+    }
 }
 
 /// Writes what [`open_envelope`] produced, and the inbox entry if asked.
@@ -1101,6 +1010,17 @@ fn load_record(
 ) -> Result<Option<Record>, StoreError> {
     get_sealed(tx, sealer, Table::Sessions, key)?
         .map(|row| Record::decode(&row))
+        .transpose()
+}
+
+/// The device list of `user`, if one was set.
+fn load_devices(
+    tx: &mut impl Transaction,
+    sealer: &Sealer,
+    user: &str,
+) -> Result<Option<DeviceList>, StoreError> {
+    get_sealed(tx, sealer, Table::Meta, &devices::meta_key(user))?
+        .map(|row| DeviceList::decode(&row))
         .transpose()
 }
 
