@@ -123,3 +123,23 @@ fn archive<R: CryptoRng + ?Sized>(
     put_sealed(tx, sealer, rng, Table::Sessions, &key, &record.encode())?;
     Ok(true)
 }
+
+impl<S: Store> Account<S> {
+    /// A public name of the session currently used to send to `address`: the base key of its
+    /// X3DH origin (the initiator's ephemeral key, in its first message), the same on both
+    /// devices. Two devices whose current session ids for each other are equal have converged
+    /// (SPEC.md 14.13). `None` if there is no record or it is archived.
+    pub fn current_session_id(
+        &mut self,
+        address: &DeviceAddress,
+    ) -> Result<Option<[u8; 32]>, AccountError> {
+        let Account { store, sealer, .. } = self;
+        let mut tx = store.transaction()?;
+        match load_record(&mut tx, sealer, &address.row_key())? {
+            Some(record) if !record.archived => {
+                Ok(Some(super::records::base_key(&record.entries[0].state)?))
+            }
+            _ => Ok(None),
+        }
+    }
+}

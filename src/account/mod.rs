@@ -620,7 +620,10 @@ impl<S: Store> Account<S> {
         let (row, entry) = write_opened(&mut tx, sealer, rng, from, &key, &opened, to_inbox)?;
         let out = deliver(&opened.plaintext, entry)?;
         tx.commit().map_err(AccountError::from)?;
-        cache.put(key, row, opened.record, opened.current);
+        match opened.current {
+            Some(current) => cache.put(key, row, opened.record, current),
+            None => cache.forget(&key),
+        }
         Ok(out)
     }
 
@@ -748,8 +751,9 @@ impl<S: Store> Account<S> {
 /// What decrypting produced, to be written by the caller.
 struct Opened {
     record: Record,
-    /// The session that decrypted, now entry 0 of `record`.
-    current: Session,
+    /// The session that decrypted, if it is now entry 0 of `record` (else the current one
+    /// stayed current, and is not cached).
+    current: Option<Session>,
     plaintext: Zeroizing<Vec<u8>>,
     consumed: Option<OneTimePreKeyId>,
     new_trust: Option<TrustRecord>,
@@ -776,18 +780,35 @@ fn open_envelope(
     // from the current session.
     let mut error: Option<Error> = None;
     let mut duplicate = false;
+    // Whether the current session has decrypted a message from the peer (so the peer holds it).
+    let mut current_proven = false;
     if let Some(r) = &mut record {
         for i in 0..r.entries.len() {
             let mut session = match cached.take().filter(|_| i == 0) {
                 Some(session) => session,
                 None => load_session(&r.entries[i].state)?,
             };
+            if i == 0 {
+                current_proven = !r.archived && !session.awaiting_reply();
+            }
             match session.decrypt(envelope) {
                 Ok(plaintext) => {
-                    r.promote(i, &session);
+                    // The convergence rule (SPEC.md 14.13): between two sessions both proven
+                    // to work, the one with the smaller base key stays or becomes current.
+                    let keep = i > 0
+                        && current_proven
+                        && records::base_key(&r.entries[0].state)?
+                            < records::base_key(&r.entries[i].state)?;
+                    let current = if keep {
+                        r.update(i, &session);
+                        None
+                    } else {
+                        r.promote(i, &session);
+                        Some(session)
+                    };
                     return Ok(Opened {
                         record: record.take().ok_or(StoreError::Corrupt)?,
-                        current: session,
+                        current,
                         plaintext: Zeroizing::new(plaintext),
                         consumed: None,
                         new_trust: None,
@@ -855,7 +876,7 @@ fn open_envelope(
     };
     Ok(Opened {
         record,
-        current: session,
+        current: Some(session),
         plaintext,
         consumed: opk.map(|k| k.id()),
         new_trust: trust

@@ -82,6 +82,13 @@ impl Record {
         }
     }
 
+    /// Stores the new state of entry `i` without changing which session is current.
+    pub(crate) fn update(&mut self, i: usize, session: &Session) {
+        if let Some(entry) = self.entries.get_mut(i) {
+            entry.state = session.to_bytes();
+        }
+    }
+
     /// `u8(version) || u8(n) || n * (u64be(created_at) || u32be(len) || state)`, version 1 for
     /// a record with a current session and 2 for an archived one.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
@@ -149,6 +156,20 @@ impl Record {
         }
         Ok(Record { entries, archived })
     }
+}
+
+/// The base key of a stored session's X3DH origin (SPEC.md 8): public (it travels in the
+/// session's first message), the same on both sides, and distinct per session, so it names a
+/// session for the convergence rule and for [`Account::current_session_id`](super::Account::current_session_id).
+pub(crate) fn base_key(state: &[u8]) -> Result<[u8; 32], StoreError> {
+    use prost::Message;
+    let state = crate::proto::SessionState::decode(state).map_err(|_| StoreError::Corrupt)?;
+    let origin = state.origin.ok_or(StoreError::Corrupt)?;
+    origin
+        .base_key
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoreError::Corrupt)
 }
 
 /// Parses stored session bytes; a state that does not load is corruption of the store (it was
