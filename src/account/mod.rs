@@ -16,6 +16,7 @@ mod healing;
 mod prekeys;
 mod records;
 pub(crate) mod safety;
+mod seen;
 mod send;
 mod trust;
 
@@ -596,6 +597,7 @@ impl<S: Store> Account<S> {
         E: From<AccountError>,
         F: FnOnce(&[u8], Option<InboxEntry>) -> Result<T, E>,
     {
+        let digest = seen::digest(envelope);
         let envelope =
             Envelope::from_bytes(envelope).map_err(|e| AccountError::Crypto(Error::Wire(e)))?;
         let now = self.options.clock.now();
@@ -614,10 +616,23 @@ impl<S: Store> Account<S> {
         {
             return Err(AccountError::DeviceRemoved(from.clone()).into());
         }
+        let seen_key = seen::meta_key(&key);
+        let mut seen = get_sealed(&mut tx, sealer, Table::Meta, &seen_key)
+            .and_then(|row| row.map(|r| seen::Seen::decode(&r)).transpose())
+            .map_err(AccountError::from)?
+            .unwrap_or_default();
+        if seen.contains(&digest) {
+            return Err(
+                AccountError::Crypto(Error::Decrypt(DecryptError::DuplicateOrExpired)).into(),
+            );
+        }
         let opened = open_envelope(
             &mut tx, sealer, cache, identity, options, from, &key, &envelope, now,
         )?;
         let (row, entry) = write_opened(&mut tx, sealer, rng, from, &key, &opened, to_inbox)?;
+        seen.push(digest);
+        put_sealed(&mut tx, sealer, rng, Table::Meta, &seen_key, &seen.encode())
+            .map_err(AccountError::from)?;
         let out = deliver(&opened.plaintext, entry)?;
         tx.commit().map_err(AccountError::from)?;
         match opened.current {
@@ -854,8 +869,18 @@ fn open_envelope(
     };
     // Authenticate before judging the identity: a forged first message must not raise an
     // identity warning.
+    // A first message that does not authenticate under prekeys we hold with its ids was made
+    // for prekeys this device no longer has (it was reinstalled or restored) or forged: either
+    // way no session can come of it, and the way out is a new one from our side.
     let (session, plaintext) =
-        Session::respond(identity, &spk, opk.as_ref(), message, SESSION_CONTEXT)?;
+        Session::respond(identity, &spk, opk.as_ref(), message, SESSION_CONTEXT).map_err(|e| {
+            match e {
+                Error::Decrypt(DecryptError::AuthenticationFailed) => AccountError::SessionLost {
+                    address: from.clone(),
+                },
+                e => e.into(),
+            }
+        })?;
     let plaintext = Zeroizing::new(plaintext);
     let trust = load_trust(tx, sealer, key)?;
     if let Some(t) = trust
