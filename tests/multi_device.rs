@@ -430,7 +430,7 @@ fn removed_device_is_archived_and_refused<B: Backend>(b: &mut B) {
         .account()
         .set_devices(&mut rand::rng(), BOB, &[1])
         .unwrap();
-    assert_eq!(changes.removed, [tablet.clone()]);
+    assert_eq!(changes.removed, std::slice::from_ref(&tablet));
     assert_eq!(
         w.devices[0].account().device_list(BOB).unwrap(),
         Some(vec![1])

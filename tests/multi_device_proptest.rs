@@ -65,6 +65,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 type Rows = Vec<(Table, Vec<u8>, Vec<u8>)>;
+type Dir = HashMap<DeviceAddress, (PreKeyBundle, VecDeque<(OneTimePreKeyId, PublicKey)>)>;
 
 struct InFlight {
     id: u64,
@@ -87,7 +88,7 @@ struct World {
     rng: ChaCha20Rng,
     devices: Vec<Dev>,
     /// The directory: per device its bundle and one-time prekeys.
-    directory: HashMap<DeviceAddress, (PreKeyBundle, VecDeque<(OneTimePreKeyId, PublicKey)>)>,
+    directory: Dir,
     in_flight: Vec<InFlight>,
     texts: HashMap<u64, Vec<u8>>,
     next_id: u64,
@@ -156,13 +157,7 @@ impl World {
         *self.directory[a].0.identity_key()
     }
 
-    fn fetch(
-        directory: &mut HashMap<
-            DeviceAddress,
-            (PreKeyBundle, VecDeque<(OneTimePreKeyId, PublicKey)>),
-        >,
-        a: &DeviceAddress,
-    ) -> Option<PreKeyBundle> {
+    fn fetch(directory: &mut Dir, a: &DeviceAddress) -> Option<PreKeyBundle> {
         let (bundle, queue) = directory.get_mut(a)?;
         Some(match queue.pop_front() {
             Some((id, key)) => bundle_with_one_time_prekey(bundle, id, &key).unwrap(),
