@@ -1,24 +1,32 @@
 //! Two users on two providers, each device's whole E2EE state in its own SQLite file.
 //!
-//! Alice uses provider A, Bob provider B. Each provider runs a prekey directory (here a map in
-//! memory) that its users publish to and anyone fetches from. Alice starts a conversation from
-//! Bob's published bundle, Bob answers, Alice's app is restarted mid-conversation (the account
-//! is dropped and reopened from its file), and both compare safety numbers.
+//! Alice (provider A) has a phone and a laptop; Bob (provider B) a phone, and later a tablet.
+//! Each provider runs a prekey directory (here a map in memory) listing its users' devices and
+//! their bundles. The story: Alice and Bob write to each other for the first time at the same
+//! moment, every message reaches every device (one's own included), Bob adds a tablet, Alice's
+//! laptop app restarts mid-conversation, Alice's phone is reinstalled (a new identity key that
+//! Bob's devices must accept), and the two compare safety numbers.
 //!
 //! Run with `cargo run --example two_providers`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::error::Error;
+use std::path::{Path, PathBuf};
 
-use crosswire::account::{Account, DeviceAddress, Options, Upload, bundle_with_one_time_prekey};
+use crosswire::account::{
+    Account, AccountError, DeviceAddress, Options, Outgoing, Upload, bundle_with_one_time_prekey,
+};
 use crosswire::store::{SqliteStore, StorageKey};
 use crosswire::{OneTimePreKeyId, PreKeyBundle, PublicKey};
 
-/// A provider's prekey directory: per device the latest bundle and a queue of one-time
-/// prekeys, each handed out once.
+const ALICE: &str = "im:alice@a.example";
+const BOB: &str = "im:bob@b.example";
+
+/// The providers' directories: per device the latest bundle and a queue of one-time prekeys,
+/// each handed out once.
 #[derive(Default)]
 struct Directory {
-    entries: HashMap<DeviceAddress, (PreKeyBundle, VecDeque<(OneTimePreKeyId, PublicKey)>)>,
+    entries: BTreeMap<DeviceAddress, (PreKeyBundle, VecDeque<(OneTimePreKeyId, PublicKey)>)>,
 }
 
 impl Directory {
@@ -31,12 +39,21 @@ impl Directory {
         entry.1.extend(upload.one_time_prekeys);
     }
 
-    fn fetch(&mut self, device: &DeviceAddress) -> Result<PreKeyBundle, Box<dyn Error>> {
-        let (bundle, queue) = self.entries.get_mut(device).ok_or("unknown device")?;
-        Ok(match queue.pop_front() {
-            Some((id, key)) => bundle_with_one_time_prekey(bundle, id, &key)?,
-            None => bundle.clone(),
-        })
+    fn fetch(&mut self, device: &DeviceAddress) -> Option<PreKeyBundle> {
+        let (bundle, queue) = self.entries.get_mut(device)?;
+        match queue.pop_front() {
+            Some((id, key)) => bundle_with_one_time_prekey(bundle, id, &key).ok(),
+            None => Some(bundle.clone()),
+        }
+    }
+
+    /// The device ids the directory lists for `user`.
+    fn devices(&self, user: &str) -> Vec<u32> {
+        self.entries
+            .keys()
+            .filter(|a| a.user() == user)
+            .map(|a| a.device())
+            .collect()
     }
 }
 
@@ -44,29 +61,28 @@ impl Directory {
 struct App {
     address: DeviceAddress,
     storage_key: StorageKey,
-    path: std::path::PathBuf,
+    path: PathBuf,
     account: Account<SqliteStore>,
 }
 
 impl App {
     fn install(
-        dir: &std::path::Path,
+        dir: &Path,
         user: &str,
         device: u32,
+        install: u32,
         directory: &mut Directory,
     ) -> Result<App, Box<dyn Error>> {
         let rng = &mut rand::rng();
         let address = DeviceAddress::new(user, device)?;
-        let path = dir.join(format!("{}-{device}.db", user.replace([':', '@'], "_")));
+        let name = format!("{}-{device}-{install}.db", user.replace([':', '@'], "_"));
+        let path = dir.join(name);
         // In a real app: generated once and kept in the Android Keystore / iOS Keychain.
         let storage_key = StorageKey::generate(rng);
         let store = SqliteStore::open(&path, Default::default())?;
         let (account, upload) = Account::create(rng, store, &storage_key, Options::default())?;
         println!(
-            "{address}: created {}, publishing {} one-time prekeys",
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
+            "{address}: installed, {} one-time prekeys published",
             upload.one_time_prekeys.len()
         );
         directory.publish(&address, upload);
@@ -98,18 +114,85 @@ impl App {
         })
     }
 
-    /// Shows every message waiting in the inbox, then acknowledges it.
-    fn show_inbox(&mut self) -> Result<(), Box<dyn Error>> {
-        for entry in self.account.inbox()? {
+    /// Learns both users' device lists from the directory.
+    fn sync_devices(&mut self, directory: &Directory) -> Result<(), Box<dyn Error>> {
+        for user in [ALICE, BOB] {
+            let changes =
+                self.account
+                    .set_devices(&mut rand::rng(), user, &directory.devices(user))?;
+            for a in changes.added {
+                if a != self.address {
+                    println!("{}: learns of device {a}", self.address);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct World {
+    apps: HashMap<DeviceAddress, App>,
+    directory: Directory,
+}
+
+impl World {
+    fn app(&mut self, user: &str, device: u32) -> Result<&mut App, Box<dyn Error>> {
+        let a = DeviceAddress::new(user, device)?;
+        self.apps.get_mut(&a).ok_or_else(|| "no such app".into())
+    }
+
+    /// `from` writes `text` to `to_user`: one envelope per device of theirs and of our own.
+    fn send(
+        &mut self,
+        from: &DeviceAddress,
+        to_user: &str,
+        text: &str,
+    ) -> Result<Vec<Outgoing>, Box<dyn Error>> {
+        let World { apps, directory } = self;
+        let app = apps.get_mut(from).ok_or("no such app")?;
+        let outs = app.account.encrypt_to_user(
+            &mut rand::rng(),
+            from,
+            to_user,
+            |device| directory.fetch(device),
+            text.as_bytes(),
+        )?;
+        let to: Vec<String> = outs.iter().map(|o| o.to.to_string()).collect();
+        println!("{from}: sends {text:?} to {}", to.join(", "));
+        Ok(outs)
+    }
+
+    /// Delivers envelopes from `from`; a new identity key is shown and (in this example's
+    /// policy, after the users compared safety numbers) accepted.
+    fn deliver(&mut self, from: &DeviceAddress, outs: &[Outgoing]) -> Result<(), Box<dyn Error>> {
+        let rng = &mut rand::rng();
+        for out in outs {
+            let app = self.apps.get_mut(&out.to).ok_or("no such app")?;
+            let entry = match app.account.decrypt(rng, from, &out.envelope) {
+                Err(AccountError::IdentityChanged { received, .. }) => {
+                    println!(
+                        "{}: the security key of {from} changed (reinstalled?): accepting it",
+                        app.address
+                    );
+                    app.account.trust_identity(rng, from, &received)?;
+                    app.account.decrypt(rng, from, &out.envelope)?
+                }
+                r => r?,
+            };
             println!(
-                "{}: message {} from {}: {:?}",
-                self.address,
-                entry.seq,
-                entry.from,
+                "  {} shows: {:?}",
+                app.address,
                 String::from_utf8_lossy(&entry.plaintext)
             );
             // Acknowledge only once the message is in the app's own history.
-            self.account.ack(entry.seq)?;
+            app.account.ack(entry.seq)?;
+        }
+        Ok(())
+    }
+
+    fn sync_all(&mut self) -> Result<(), Box<dyn Error>> {
+        for app in self.apps.values_mut() {
+            app.sync_devices(&self.directory)?;
         }
         Ok(())
     }
@@ -119,52 +202,89 @@ fn main() -> Result<(), Box<dyn Error>> {
     let rng = &mut rand::rng();
     let dir = std::env::temp_dir().join(format!("crosswire-two-providers-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut provider_a = Directory::default();
-    let mut provider_b = Directory::default();
+    let mut w = World {
+        apps: HashMap::new(),
+        directory: Directory::default(),
+    };
+    for (user, device) in [(ALICE, 1), (ALICE, 2), (BOB, 1)] {
+        let app = App::install(&dir, user, device, 0, &mut w.directory)?;
+        w.apps.insert(app.address.clone(), app);
+    }
+    w.sync_all()?;
+    let (alice_phone, alice_laptop, bob_phone) = (
+        DeviceAddress::new(ALICE, 1)?,
+        DeviceAddress::new(ALICE, 2)?,
+        DeviceAddress::new(BOB, 1)?,
+    );
 
-    let mut alice = App::install(&dir, "im:alice@a.example", 1, &mut provider_a)?;
-    let mut bob = App::install(&dir, "im:bob@b.example", 1, &mut provider_b)?;
-
-    // Alice writes first: provider A fetches Bob's bundle from provider B.
-    let bundle = provider_b.fetch(&bob.address)?;
-    let wire = alice
+    println!("\n-- Alice and Bob write first at the same moment");
+    let from_alice = w.send(&alice_phone, BOB, "Hi Bob, Alice here!")?;
+    let from_bob = w.send(&bob_phone, ALICE, "Hello Alice, it's Bob!")?;
+    w.deliver(&alice_phone, &from_alice)?;
+    w.deliver(&bob_phone, &from_bob)?;
+    // They answer at once again: the messages cross, and both still settle on one session.
+    let a = w.send(&alice_phone, BOB, "Ha, we wrote at once.")?;
+    let b = w.send(&bob_phone, ALICE, "Great minds.")?;
+    w.deliver(&alice_phone, &a)?;
+    w.deliver(&bob_phone, &b)?;
+    let a = w.send(&alice_phone, BOB, "Talk later?")?;
+    let b = w.send(&bob_phone, ALICE, "Sure.")?;
+    w.deliver(&alice_phone, &a)?;
+    w.deliver(&bob_phone, &b)?;
+    let at_alice = w
+        .app(ALICE, 1)?
         .account
-        .encrypt(rng, &bob.address, Some(&bundle), b"Hi Bob, Alice here.")?;
-    println!("{}: sent {} bytes", alice.address, wire.len());
-
-    // Bob's device receives it: decrypted and stored in his inbox in one commit.
-    bob.account.decrypt(rng, &alice.address, &wire)?;
-    bob.show_inbox()?;
-
-    let reply = bob.account.encrypt(
-        rng,
-        &alice.address,
-        None,
-        b"Hello Alice! Different apps, same conversation.",
-    )?;
-
-    // Alice's phone restarts before the reply arrives: nothing is lost.
-    alice = alice.restart()?;
-    alice.account.decrypt(rng, &bob.address, &reply)?;
-    alice.show_inbox()?;
-
-    let more = alice
+        .current_session_id(&bob_phone)?
+        .ok_or("no session")?;
+    let at_bob = w
+        .app(BOB, 1)?
         .account
-        .encrypt(rng, &bob.address, None, b"Still here after the restart.")?;
-    bob.account.decrypt(rng, &alice.address, &more)?;
-    bob.show_inbox()?;
+        .current_session_id(&alice_phone)?
+        .ok_or("no session")?;
+    println!(
+        "one session between the phones: {}",
+        if at_alice == at_bob { "yes" } else { "not yet" }
+    );
 
-    // They compare safety numbers, read aloud or by scanning a QR code.
-    let at_alice = alice
+    println!("\n-- Bob adds a tablet");
+    let tablet = App::install(&dir, BOB, 2, 0, &mut w.directory)?;
+    w.apps.insert(tablet.address.clone(), tablet);
+    w.sync_all()?;
+    let m = w.send(&alice_laptop, BOB, "Bob, is that a new tablet?")?;
+    w.deliver(&alice_laptop, &m)?;
+    let bob_tablet = DeviceAddress::new(BOB, 2)?;
+    let m = w.send(&bob_tablet, ALICE, "It is. Typing from it now.")?;
+    w.deliver(&bob_tablet, &m)?;
+
+    println!("\n-- Alice's laptop app restarts before the next message arrives");
+    let m = w.send(&bob_phone, ALICE, "Nothing is lost on a restart.")?;
+    let laptop = w.apps.remove(&alice_laptop).ok_or("no laptop")?.restart()?;
+    w.apps.insert(alice_laptop.clone(), laptop);
+    w.deliver(&bob_phone, &m)?;
+
+    println!("\n-- Alice's phone is reinstalled: new database, new identity key");
+    w.apps.remove(&alice_phone);
+    let phone = App::install(&dir, ALICE, 1, 1, &mut w.directory)?;
+    w.apps.insert(alice_phone.clone(), phone);
+    w.sync_all()?;
+    let m = w.send(&alice_phone, BOB, "New phone, same Alice.")?;
+    w.deliver(&alice_phone, &m)?;
+    let m = w.send(&bob_phone, ALICE, "Welcome back.")?;
+    w.deliver(&bob_phone, &m)?;
+
+    println!("\n-- Safety numbers, read aloud or scanned");
+    let at_alice = w
+        .app(ALICE, 1)?
         .account
-        .safety_number(alice.address.user(), &bob.address)?
+        .safety_number(ALICE, &bob_phone)?
         .ok_or("no key for Bob")?;
-    let at_bob = bob
+    let at_bob = w
+        .app(BOB, 1)?
         .account
-        .safety_number(bob.address.user(), &alice.address)?
+        .safety_number(BOB, &alice_phone)?
         .ok_or("no key for Alice")?;
-    println!("safety number at Alice: {at_alice}");
-    println!("safety number at Bob:   {at_bob}");
+    println!("at Alice's phone: {at_alice}");
+    println!("at Bob's phone:   {at_bob}");
     println!(
         "Bob scans Alice's code: {}",
         if at_bob.matches_scanned(&at_alice.scannable())? {
@@ -174,19 +294,24 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     );
 
-    // Regular maintenance: replenish one-time prekeys, rotate the signed prekey by age.
-    for app in [&mut alice, &mut bob] {
+    println!("\n-- Regular maintenance");
+    let mut addresses: Vec<DeviceAddress> = w.apps.keys().cloned().collect();
+    addresses.sort();
+    for a in addresses {
+        let app = w.apps.get_mut(&a).ok_or("no such app")?;
         match app.account.maintain(rng)? {
-            Some(upload) => println!(
-                "{}: publishing {} new prekeys",
-                app.address,
-                upload.one_time_prekeys.len()
-            ),
-            None => println!("{}: prekeys are fine", app.address),
+            Some(upload) => {
+                println!(
+                    "{a}: publishing {} new prekeys",
+                    upload.one_time_prekeys.len()
+                );
+                w.directory.publish(&a, upload);
+            }
+            None => println!("{a}: prekeys are fine"),
         }
     }
 
-    drop((alice, bob));
+    drop(w);
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

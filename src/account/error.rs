@@ -49,6 +49,30 @@ pub enum AccountError {
     PreKeyIdsExhausted,
     /// A scanned safety-number payload is not one crosswire produces.
     InvalidSafetyNumber,
+    /// A message from a device the user's device list no longer holds
+    /// ([`Account::set_devices`](super::Account::set_devices) dropped it): its sessions are
+    /// archived and nothing from it is accepted. Nothing was written. If the directory lists
+    /// the device again, `set_devices` with it makes it acceptable again.
+    DeviceRemoved(DeviceAddress),
+    /// No session held for `address` decrypts this message: the sender lost or rolled back its
+    /// state (a reinstall that kept the identity, a restored backup), or this device did
+    /// (its own restore), or the message was forged or damaged in transit. Nothing was
+    /// written. To heal: call [`Account::reset_session`](super::Account::reset_session) for
+    /// `address` and send it any message (from a fresh bundle); the peer accepts the new
+    /// session and its next messages decrypt. A forged message does no harm beyond this.
+    SessionLost {
+        /// The device whose message could not be decrypted.
+        address: DeviceAddress,
+    },
+    /// A fan-out needs a new session with this device (none yet, archived, stale, or removed
+    /// by a reset) and the bundle source gave no bundle for it. Nothing was written: fetch
+    /// its bundle and retry.
+    MissingBundle(DeviceAddress),
+    /// A fan-out to a user whose device list is unknown: call
+    /// [`Account::set_devices`](super::Account::set_devices) with the directory's list first.
+    NoDeviceList(String),
+    /// A device list longer than [`MAX_DEVICES_PER_USER`](super::MAX_DEVICES_PER_USER).
+    TooManyDevices,
 }
 
 impl fmt::Display for AccountError {
@@ -79,6 +103,16 @@ impl fmt::Display for AccountError {
             AccountError::NotFound => f.write_str("the store holds no account"),
             AccountError::PreKeyIdsExhausted => f.write_str("prekey ids exhausted"),
             AccountError::InvalidSafetyNumber => f.write_str("not a crosswire safety number"),
+            AccountError::DeviceRemoved(address) => write!(f, "device {address} was removed"),
+            AccountError::SessionLost { address } => write!(
+                f,
+                "no session with {address} decrypts this message: reset the session"
+            ),
+            AccountError::MissingBundle(address) => {
+                write!(f, "a new session with {address} needs its bundle")
+            }
+            AccountError::NoDeviceList(user) => write!(f, "no device list for {user:?}"),
+            AccountError::TooManyDevices => f.write_str("too many devices for one user"),
         }
     }
 }

@@ -10,16 +10,24 @@
 //! a session.
 
 mod address;
+mod devices;
 mod error;
+mod healing;
 mod prekeys;
+mod receive;
 mod records;
 pub(crate) mod safety;
+mod seen;
+mod send;
 mod trust;
 
 pub use address::{DeviceAddress, MAX_USER_ID_LEN};
+pub use devices::MAX_DEVICES_PER_USER;
 pub use error::AccountError;
+pub use healing::DeviceChanges;
 pub use records::MAX_PREVIOUS_SESSIONS;
 pub use safety::{SAFETY_NUMBER_DIGITS, SCANNABLE_LEN, SafetyNumber};
+pub use send::Outgoing;
 
 use core::fmt;
 use std::collections::HashMap;
@@ -31,8 +39,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::bundle::PreKeyBundle;
-use crate::content::Content;
-use crate::error::{DecryptError, Error};
+use crate::error::Error;
 use crate::keys::{
     IdentityKey, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PublicKey, SignedPreKey,
     SignedPreKeyId,
@@ -40,8 +47,8 @@ use crate::keys::{
 use crate::session::Session;
 use crate::store::seal::{KEY_CHECK_LEN, STORE_ID_LEN, Sealer, key_check};
 use crate::store::{StorageKey, Store, StoreError, Table, Transaction};
-use crate::wire::Envelope;
 
+use devices::DeviceList;
 use prekeys::{
     META_PREKEYS, PreKeyState, SignedRow, decode_one_time, decode_signed, id_key, key_id,
 };
@@ -162,7 +169,7 @@ pub struct InboxEntry {
     pub seq: u64,
     /// The device that sent it.
     pub from: DeviceAddress,
-    /// The plaintext (for content, pass it to [`Content::from_plaintext`]).
+    /// The plaintext (for content, pass it to [`Content::from_plaintext`](crate::Content::from_plaintext)).
     pub plaintext: Zeroizing<Vec<u8>>,
 }
 
@@ -516,242 +523,6 @@ impl<S: Store> Account<S> {
         Ok(tx.count(Table::OneTimePreKeys)?)
     }
 
-    // ------------------------------------------------------------------------- sending ----
-
-    /// Encrypts `plaintext` for `to` and returns the envelope bytes to deliver.
-    ///
-    /// Uses the current session with `to` if there is a usable one (its peer key is the
-    /// trusted one; and it got a reply or is younger than
-    /// [`Options::unacknowledged_session_lifetime`]); otherwise starts one from `bundle`
-    /// ([`AccountError::NoSession`] if `None`). A bundle whose identity key differs from the
-    /// trusted one is [`AccountError::IdentityChanged`]. The new session state (and, for a new
-    /// device, the trust record) is committed before the envelope is returned.
-    pub fn encrypt<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        to: &DeviceAddress,
-        bundle: Option<&PreKeyBundle>,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, AccountError> {
-        self.send(rng, to, bundle, |session, rng| {
-            session.encrypt(rng, plaintext)
-        })
-    }
-
-    /// [`encrypt`](Self::encrypt) for [`Content`] (validated, encoded and padded first).
-    pub fn encrypt_content<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        to: &DeviceAddress,
-        bundle: Option<&PreKeyBundle>,
-        content: &Content,
-    ) -> Result<Vec<u8>, AccountError> {
-        self.send(rng, to, bundle, |session, rng| {
-            session.encrypt_content(rng, content)
-        })
-    }
-
-    fn send<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        to: &DeviceAddress,
-        bundle: Option<&PreKeyBundle>,
-        seal: impl FnOnce(&mut Session, &mut R) -> Result<Envelope, Error>,
-    ) -> Result<Vec<u8>, AccountError> {
-        let now = self.options.clock.now();
-        let Account {
-            store,
-            sealer,
-            identity,
-            options,
-            cache,
-        } = self;
-        let key = to.row_key();
-        let mut tx = store.transaction()?;
-        let trust = load_trust(&mut tx, sealer, &key)?;
-        let (mut record, cached) = match load_record_cached(&mut tx, sealer, cache, &key)? {
-            Some((record, cached)) => (Some(record), cached),
-            None => (None, None),
-        };
-        let current = match &record {
-            Some(r) => {
-                let entry = &r.entries[0];
-                let session = match cached {
-                    Some(session) => session,
-                    None => load_session(&entry.state)?,
-                };
-                let stale = session.awaiting_reply()
-                    && now.saturating_sub(entry.created_at)
-                        >= options.unacknowledged_session_lifetime;
-                let trusted =
-                    trust.is_none_or(|t| t.identity == *session.remote_identity().as_bytes());
-                (!stale && trusted).then_some(session)
-            }
-            None => None,
-        };
-        let (mut session, fresh) = match current {
-            Some(session) => (session, false),
-            None => {
-                let bundle = bundle.ok_or(AccountError::NoSession)?;
-                if let Some(t) = trust
-                    && t.identity != *bundle.identity_key().as_bytes()
-                {
-                    return Err(AccountError::IdentityChanged {
-                        address: to.clone(),
-                        trusted: Box::new(t.key()?),
-                        received: Box::new(*bundle.identity_key()),
-                    });
-                }
-                let session = Session::initiate(rng, identity, bundle, SESSION_CONTEXT)?;
-                (session, true)
-            }
-        };
-        let envelope = seal(&mut session, rng)?;
-        let record = match (record.take(), fresh) {
-            (Some(mut r), false) => {
-                r.promote(0, &session);
-                r
-            }
-            (Some(mut r), true) => {
-                r.push_current(&session, now);
-                r
-            }
-            (None, _) => Record::new(&session, now),
-        };
-        let row = put_sealed(
-            &mut tx,
-            sealer,
-            rng,
-            Table::Sessions,
-            &key,
-            &record.encode(),
-        )?;
-        if trust.is_none() {
-            let t = TrustRecord::new(session.remote_identity(), now);
-            put_sealed(&mut tx, sealer, rng, Table::Identities, &key, &t.encode())?;
-        }
-        tx.commit()?;
-        cache.put(key, row, record, session);
-        Ok(envelope.to_bytes())
-    }
-
-    // ----------------------------------------------------------------------- receiving ----
-
-    /// Decrypts an envelope from `from` and stores the plaintext in the inbox, committing in
-    /// one transaction the new session state, the consumed one-time prekey, the trust record
-    /// of a new device and the inbox entry. The application shows or saves the entry and then
-    /// [`ack`](Self::ack)s it; until then [`inbox`](Self::inbox) returns it again, after a
-    /// restart too. If the process dies before the commit, nothing happened and the envelope
-    /// decrypts again.
-    ///
-    /// Tries the current session, then the previous ones (a session that decrypts becomes
-    /// current), and for a first message that belongs to none of them starts a new session.
-    /// A first message that continues a known session (the same X3DH attempt, delivered
-    /// twice) never starts a second one and consumes nothing.
-    pub fn decrypt<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        from: &DeviceAddress,
-        envelope: &[u8],
-    ) -> Result<InboxEntry, AccountError> {
-        self.receive(rng, from, envelope, true, |_, entry| {
-            entry.ok_or(AccountError::Store(StoreError::Corrupt))
-        })
-    }
-
-    /// [`decrypt`](Self::decrypt) for [`Content`]: the message is stored in the inbox (as its
-    /// padded plaintext) only if its content is valid; otherwise
-    /// [`AccountError::Crypto`]`(`[`Error::Content`]`)` and, like every error, nothing is
-    /// written, not even the ratchet step (unlike [`Session::decrypt_content`]).
-    pub fn decrypt_content<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        from: &DeviceAddress,
-        envelope: &[u8],
-    ) -> Result<(InboxEntry, Content), AccountError> {
-        self.receive(rng, from, envelope, true, |plaintext, entry| {
-            let content = Content::from_plaintext(plaintext).map_err(Error::Content)?;
-            Ok((entry.ok_or(StoreError::Corrupt)?, content))
-        })
-    }
-
-    /// Decrypts like [`decrypt`](Self::decrypt) but hands the plaintext to `save` inside the
-    /// transaction instead of the inbox: the session state is committed only if `save` returns
-    /// `Ok`, and an `Err` rolls everything back (the envelope will decrypt again). Use it when
-    /// the application's own database is the store, or to save into a second store whose
-    /// failure must undo the decryption.
-    pub fn decrypt_with<R, T, E, F>(
-        &mut self,
-        rng: &mut R,
-        from: &DeviceAddress,
-        envelope: &[u8],
-        save: F,
-    ) -> Result<T, E>
-    where
-        R: CryptoRng + ?Sized,
-        E: From<AccountError>,
-        F: FnOnce(&[u8]) -> Result<T, E>,
-    {
-        self.receive(rng, from, envelope, false, |plaintext, _| save(plaintext))
-    }
-
-    fn receive<R, T, E, F>(
-        &mut self,
-        rng: &mut R,
-        from: &DeviceAddress,
-        envelope: &[u8],
-        to_inbox: bool,
-        deliver: F,
-    ) -> Result<T, E>
-    where
-        R: CryptoRng + ?Sized,
-        E: From<AccountError>,
-        F: FnOnce(&[u8], Option<InboxEntry>) -> Result<T, E>,
-    {
-        let envelope =
-            Envelope::from_bytes(envelope).map_err(|e| AccountError::Crypto(Error::Wire(e)))?;
-        let now = self.options.clock.now();
-        let Account {
-            store,
-            sealer,
-            identity,
-            options,
-            cache,
-        } = self;
-        let key = from.row_key();
-        let mut tx = store.transaction().map_err(AccountError::from)?;
-        let opened = open_envelope(
-            &mut tx, sealer, cache, identity, options, from, &key, &envelope, now,
-        )?;
-        let (row, entry) = write_opened(&mut tx, sealer, rng, from, &key, &opened, to_inbox)?;
-        let out = deliver(&opened.plaintext, entry)?;
-        tx.commit().map_err(AccountError::from)?;
-        cache.put(key, row, opened.record, opened.current);
-        Ok(out)
-    }
-
-    /// The messages decrypted and not yet acknowledged, oldest first.
-    pub fn inbox(&mut self) -> Result<Vec<InboxEntry>, AccountError> {
-        let Account { store, sealer, .. } = self;
-        let mut tx = store.transaction()?;
-        let mut out = Vec::new();
-        for key in tx.keys(Table::Inbox, b"")? {
-            let seq: [u8; 8] = key.as_slice().try_into().map_err(|_| StoreError::Corrupt)?;
-            let row =
-                get_sealed(&mut tx, sealer, Table::Inbox, &key)?.ok_or(StoreError::Corrupt)?;
-            out.push(decode_inbox(u64::from_be_bytes(seq), &row)?);
-        }
-        Ok(out)
-    }
-
-    /// Removes inbox entry `seq` once the application has it; returns whether it was there.
-    pub fn ack(&mut self, seq: u64) -> Result<bool, AccountError> {
-        let mut tx = self.store.transaction()?;
-        let existed = tx.delete(Table::Inbox, &seq.to_be_bytes())?;
-        tx.commit()?;
-        Ok(existed)
-    }
-
     // --------------------------------------------------------------------------- trust ----
 
     /// The identity key trusted for `address`: the first one seen, or the last one accepted
@@ -849,154 +620,6 @@ impl<S: Store> Account<S> {
             .map(|k| DeviceAddress::from_row_key(k).ok_or(StoreError::Corrupt.into()))
             .collect()
     }
-}
-
-/// What decrypting produced, to be written by the caller.
-struct Opened {
-    record: Record,
-    /// The session that decrypted, now entry 0 of `record`.
-    current: Session,
-    plaintext: Zeroizing<Vec<u8>>,
-    consumed: Option<OneTimePreKeyId>,
-    new_trust: Option<TrustRecord>,
-}
-
-/// Decrypts `envelope` from the device whose row key is `key`, without writing anything.
-#[allow(clippy::too_many_arguments)]
-fn open_envelope(
-    tx: &mut impl Transaction,
-    sealer: &Sealer,
-    cache: &mut SessionCache,
-    identity: &IdentityKeyPair,
-    options: &Options,
-    from: &DeviceAddress,
-    key: &[u8],
-    envelope: &Envelope,
-    now: u64,
-) -> Result<Opened, AccountError> {
-    let (mut record, mut cached) = match load_record_cached(tx, sealer, cache, key)? {
-        Some((record, cached)) => (Some(record), cached),
-        None => (None, None),
-    };
-    // The error to report if nothing decrypts: from the session the envelope belongs to, else
-    // from the current session.
-    let mut error: Option<Error> = None;
-    if let Some(r) = &mut record {
-        for i in 0..r.entries.len() {
-            let mut session = match cached.take().filter(|_| i == 0) {
-                Some(session) => session,
-                None => load_session(&r.entries[i].state)?,
-            };
-            match session.decrypt(envelope) {
-                Ok(plaintext) => {
-                    r.promote(i, &session);
-                    return Ok(Opened {
-                        record: record.take().ok_or(StoreError::Corrupt)?,
-                        current: session,
-                        plaintext: Zeroizing::new(plaintext),
-                        consumed: None,
-                        new_trust: None,
-                    });
-                }
-                Err(e) => {
-                    let foreign = matches!(
-                        e,
-                        Error::Decrypt(
-                            DecryptError::SessionMismatch | DecryptError::UnexpectedMessageType
-                        )
-                    );
-                    if let Envelope::PreKey(_) = envelope
-                        && !foreign
-                    {
-                        // This session began with this very first message (a duplicate or
-                        // replay): never start a second session from it.
-                        return Err(e.into());
-                    }
-                    error.get_or_insert(e);
-                }
-            }
-        }
-    }
-    let Envelope::PreKey(message) = envelope else {
-        return Err(error.map_or(AccountError::NoSession, AccountError::Crypto));
-    };
-    let spk_id = message.signed_prekey_id();
-    let spk = match load_signed(tx, sealer, spk_id.0)? {
-        Some(row)
-            if row
-                .retired_at
-                .is_none_or(|t| now < t.saturating_add(options.signed_prekey_grace)) =>
-        {
-            row.key
-        }
-        _ => return Err(AccountError::UnknownSignedPreKey(spk_id)),
-    };
-    let opk = match message.one_time_prekey_id() {
-        Some(id) => Some(load_one_time(tx, sealer, id.0)?.ok_or(AccountError::UnknownPreKey(id))?),
-        None => None,
-    };
-    // Authenticate before judging the identity: a forged first message must not raise an
-    // identity warning.
-    let (session, plaintext) =
-        Session::respond(identity, &spk, opk.as_ref(), message, SESSION_CONTEXT)?;
-    let plaintext = Zeroizing::new(plaintext);
-    let trust = load_trust(tx, sealer, key)?;
-    if let Some(t) = trust
-        && t.identity != *message.identity_key().as_bytes()
-    {
-        return Err(AccountError::IdentityChanged {
-            address: from.clone(),
-            trusted: Box::new(t.key()?),
-            received: Box::new(*message.identity_key()),
-        });
-    }
-    let record = match record {
-        Some(mut r) => {
-            r.push_current(&session, now);
-            r
-        }
-        None => Record::new(&session, now),
-    };
-    Ok(Opened {
-        record,
-        current: session,
-        plaintext,
-        consumed: opk.map(|k| k.id()),
-        new_trust: trust
-            .is_none()
-            .then(|| TrustRecord::new(message.identity_key(), now)),
-    })
-}
-
-/// Writes what [`open_envelope`] produced, and the inbox entry if asked.
-fn write_opened<R: CryptoRng + ?Sized>(
-    tx: &mut impl Transaction,
-    sealer: &Sealer,
-    rng: &mut R,
-    from: &DeviceAddress,
-    key: &[u8],
-    opened: &Opened,
-    to_inbox: bool,
-) -> Result<(Vec<u8>, Option<InboxEntry>), AccountError> {
-    let row = put_sealed(
-        tx,
-        sealer,
-        rng,
-        Table::Sessions,
-        key,
-        &opened.record.encode(),
-    )?;
-    if let Some(id) = opened.consumed {
-        tx.delete(Table::OneTimePreKeys, &id_key(id.0))?;
-    }
-    if let Some(t) = opened.new_trust {
-        put_sealed(tx, sealer, rng, Table::Identities, key, &t.encode())?;
-    }
-    if to_inbox {
-        let entry = push_inbox(tx, sealer, rng, from, &opened.plaintext)?;
-        return Ok((row, Some(entry)));
-    }
-    Ok((row, None))
 }
 
 // ---------------------------------------------------------------------------- rows ----
@@ -1104,6 +727,17 @@ fn load_record(
         .transpose()
 }
 
+/// The device list of `user`, if one was set.
+fn load_devices(
+    tx: &mut impl Transaction,
+    sealer: &Sealer,
+    user: &str,
+) -> Result<Option<DeviceList>, StoreError> {
+    get_sealed(tx, sealer, Table::Meta, &devices::meta_key(user))?
+        .map(|row| DeviceList::decode(&row))
+        .transpose()
+}
+
 fn load_trust(
     tx: &mut impl Transaction,
     sealer: &Sealer,
@@ -1181,58 +815,4 @@ fn add_one_time_prekeys<R: CryptoRng + ?Sized>(
         out.push((key.id(), *key.public()));
     }
     Ok(out)
-}
-
-/// Appends `plaintext` from `from` to the inbox: row `u64be(seq)` holds
-/// `u8(1) || row key of from || plaintext`.
-fn push_inbox<R: CryptoRng + ?Sized>(
-    tx: &mut impl Transaction,
-    sealer: &Sealer,
-    rng: &mut R,
-    from: &DeviceAddress,
-    plaintext: &[u8],
-) -> Result<InboxEntry, AccountError> {
-    let seq = match get_sealed(tx, sealer, Table::Meta, META_INBOX_NEXT)? {
-        Some(row) => {
-            u64::from_be_bytes(row.as_slice().try_into().map_err(|_| StoreError::Corrupt)?)
-        }
-        None => 1,
-    };
-    let next = seq.checked_add(1).ok_or(StoreError::Corrupt)?;
-    put_sealed(
-        tx,
-        sealer,
-        rng,
-        Table::Meta,
-        META_INBOX_NEXT,
-        &next.to_be_bytes(),
-    )?;
-    let from_key = from.row_key();
-    let mut row = Zeroizing::new(Vec::with_capacity(1 + from_key.len() + plaintext.len()));
-    row.push(INBOX_VERSION);
-    row.extend_from_slice(&from_key);
-    row.extend_from_slice(plaintext);
-    put_sealed(tx, sealer, rng, Table::Inbox, &seq.to_be_bytes(), &row)?;
-    Ok(InboxEntry {
-        seq,
-        from: from.clone(),
-        plaintext: Zeroizing::new(plaintext.to_vec()),
-    })
-}
-
-fn decode_inbox(seq: u64, row: &[u8]) -> Result<InboxEntry, StoreError> {
-    let [INBOX_VERSION, rest @ ..] = row else {
-        return Err(StoreError::Corrupt);
-    };
-    let user_len = usize::from(*rest.first().ok_or(StoreError::Corrupt)?);
-    let address_len = 1 + user_len + 4;
-    if rest.len() < address_len {
-        return Err(StoreError::Corrupt);
-    }
-    let (address, plaintext) = rest.split_at(address_len);
-    Ok(InboxEntry {
-        seq,
-        from: DeviceAddress::from_row_key(address).ok_or(StoreError::Corrupt)?,
-        plaintext: Zeroizing::new(plaintext.to_vec()),
-    })
 }

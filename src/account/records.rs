@@ -18,7 +18,12 @@ use crate::store::StoreError;
 /// that with a margin at a quarter of libsignal's worst-case cost.
 pub const MAX_PREVIOUS_SESSIONS: usize = 10;
 
+/// Entry 0 is the current session.
 const RECORD_VERSION: u8 = 1;
+/// The same layout, but the record has no current session: it was reset
+/// ([`Account::reset_session`](super::Account::reset_session)) or its device removed. Every
+/// entry is a previous session: decryption still tries them all, sending needs a new bundle.
+const ARCHIVED_VERSION: u8 = 2;
 const ENTRY_HEADER_LEN: usize = 8 + 4;
 
 /// One session of a record: when it was created (seconds) and its serialized state.
@@ -27,9 +32,12 @@ pub(crate) struct Entry {
     pub(crate) state: Zeroizing<Vec<u8>>,
 }
 
-/// `entries[0]` is the current session; the rest are previous ones, most recent first.
+/// `entries[0]` is the current session (unless `archived`); the rest are previous ones, most
+/// recent first.
 pub(crate) struct Record {
     pub(crate) entries: Vec<Entry>,
+    /// No entry is current: the next send starts a new session from a bundle.
+    pub(crate) archived: bool,
 }
 
 impl Record {
@@ -40,7 +48,14 @@ impl Record {
                 created_at: now,
                 state: session.to_bytes(),
             }],
+            archived: false,
         }
+    }
+
+    /// Archives the current session: it stays (for messages still in flight on it) but is no
+    /// longer sent on. A record that decrypts again, or gets a new session, is current again.
+    pub(crate) fn archive(&mut self) {
+        self.archived = true;
     }
 
     /// Makes `session` the current session; the old current one becomes the newest previous
@@ -54,6 +69,7 @@ impl Record {
             },
         );
         self.entries.truncate(1 + MAX_PREVIOUS_SESSIONS);
+        self.archived = false;
     }
 
     /// Stores the new state of entry `i` and makes it current (the others keep their order).
@@ -62,10 +78,19 @@ impl Record {
             let mut entry = self.entries.remove(i);
             entry.state = session.to_bytes();
             self.entries.insert(0, entry);
+            self.archived = false;
         }
     }
 
-    /// `u8(version) || u8(n) || n * (u64be(created_at) || u32be(len) || state)`.
+    /// Stores the new state of entry `i` without changing which session is current.
+    pub(crate) fn update(&mut self, i: usize, session: &Session) {
+        if let Some(entry) = self.entries.get_mut(i) {
+            entry.state = session.to_bytes();
+        }
+    }
+
+    /// `u8(version) || u8(n) || n * (u64be(created_at) || u32be(len) || state)`, version 1 for
+    /// a record with a current session and 2 for an archived one.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let len = 2 + self
             .entries
@@ -73,7 +98,11 @@ impl Record {
             .map(|e| ENTRY_HEADER_LEN + e.state.len())
             .sum::<usize>();
         let mut out = Zeroizing::new(Vec::with_capacity(len));
-        out.push(RECORD_VERSION);
+        out.push(if self.archived {
+            ARCHIVED_VERSION
+        } else {
+            RECORD_VERSION
+        });
         // At most 1 + MAX_PREVIOUS_SESSIONS entries.
         out.push(self.entries.len() as u8);
         for e in &self.entries {
@@ -94,7 +123,12 @@ impl Record {
         };
         let mut rest: &[u8] = tail;
         let n = usize::from(*n);
-        if *version != RECORD_VERSION || n == 0 || n > 1 + MAX_PREVIOUS_SESSIONS {
+        let archived = match *version {
+            RECORD_VERSION => false,
+            ARCHIVED_VERSION => true,
+            _ => return Err(corrupt),
+        };
+        if n == 0 || n > 1 + MAX_PREVIOUS_SESSIONS {
             return Err(corrupt);
         }
         let mut entries = Vec::with_capacity(n);
@@ -120,8 +154,22 @@ impl Record {
         if !rest.is_empty() {
             return Err(corrupt);
         }
-        Ok(Record { entries })
+        Ok(Record { entries, archived })
     }
+}
+
+/// The base key of a stored session's X3DH origin (SPEC.md 8): public (it travels in the
+/// session's first message), the same on both sides, and distinct per session, so it names a
+/// session for the convergence rule and for [`Account::current_session_id`](super::Account::current_session_id).
+pub(crate) fn base_key(state: &[u8]) -> Result<[u8; 32], StoreError> {
+    use prost::Message;
+    let state = crate::proto::SessionState::decode(state).map_err(|_| StoreError::Corrupt)?;
+    let origin = state.origin.ok_or(StoreError::Corrupt)?;
+    origin
+        .base_key
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoreError::Corrupt)
 }
 
 /// Parses stored session bytes; a state that does not load is corruption of the store (it was
@@ -142,6 +190,7 @@ mod tests {
                     state: Zeroizing::new(vec![i as u8; i + 1]),
                 })
                 .collect(),
+            archived: false,
         }
     }
 
@@ -161,9 +210,16 @@ mod tests {
         let mut longer = bytes.to_vec();
         longer.push(0);
         assert!(Record::decode(&longer).is_err());
-        let mut v2 = bytes.to_vec();
-        v2[0] = 2;
-        assert!(Record::decode(&v2).is_err());
+        let mut v3 = bytes.to_vec();
+        v3[0] = 3;
+        assert!(Record::decode(&v3).is_err());
+        let mut archived = record(2);
+        archived.archive();
+        let bytes = archived.encode();
+        assert_eq!(bytes[0], 2);
+        let back = Record::decode(&bytes).unwrap();
+        assert!(back.archived);
+        assert_eq!(back.encode(), bytes);
         assert!(Record::decode(&record(1 + MAX_PREVIOUS_SESSIONS).encode()).is_ok());
         assert!(Record::decode(&record(2 + MAX_PREVIOUS_SESSIONS).encode()).is_err());
         assert!(Record::decode(&[1, 0]).is_err());
