@@ -602,7 +602,13 @@ impl<S: Store> Account<S> {
                         received: Box::new(*bundle.identity_key()),
                     });
                 }
-                let session = Session::initiate(rng, identity, bundle, SESSION_CONTEXT)?;
+                let session = Session::initiate_with(
+                    rng,
+                    identity,
+                    bundle,
+                    SESSION_CONTEXT,
+                    crate::PostQuantum::Allowed,
+                )?;
                 (session, true)
             }
         };
