@@ -1,4 +1,4 @@
-//! PQXDH sessions through the public API (SPEC.md 2.6, 4.5-4.7, 6.2-6.4, 8).
+//! PQXDH sessions through the public API (SPEC.md 2.6, 6.2-6.4, 8, 15.6).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -261,4 +261,32 @@ fn a_prekey_message_with_another_kem_ciphertext_is_another_session() {
         b.decrypt(&Envelope::from_bytes(&m2).unwrap()).unwrap(),
         b"two"
     );
+}
+
+/// What PQXDH adds on the wire is exactly the KEM fields: the bundle's field 7 (1644 bytes with
+/// a one-byte id and kind) and the prekey message's fields 6 and 7 (2 + 1571 bytes).
+#[test]
+fn pqxdh_adds_exactly_the_kem_fields() {
+    let (mut rng, alice, bob) = setup(7);
+    for opk in [None, Some(&bob.opk)] {
+        let classical = PreKeyBundle::new(&bob.id, &bob.spk, opk).unwrap();
+        let pq = PreKeyBundle::new_pq(&bob.id, &bob.spk, opk, &bob.last_resort).unwrap();
+        let kem_field = 1 + 2 + (2 + 2 + (1 + 2 + 1568) + (1 + 1 + 64));
+        assert_eq!(pq.to_bytes().len(), classical.to_bytes().len() + kem_field);
+        let mut a =
+            Session::initiate_with(&mut rng, &alice, &classical, b"ctx", PostQuantum::Allowed)
+                .unwrap();
+        let mut p = Session::initiate(&mut rng, &alice, &pq, b"ctx").unwrap();
+        let x3dh = a.encrypt(&mut rng, b"hello").unwrap().to_bytes();
+        let pqxdh = p.encrypt(&mut rng, b"hello").unwrap().to_bytes();
+        assert_eq!(pqxdh.len(), x3dh.len() + 2 + (1 + 2 + 1568));
+        println!(
+            "opk={}: bundle {} -> {} bytes, first message {} -> {} bytes",
+            opk.is_some(),
+            classical.to_bytes().len(),
+            pq.to_bytes().len(),
+            x3dh.len(),
+            pqxdh.len()
+        );
+    }
 }

@@ -52,7 +52,7 @@ pub struct Session {
 
 impl Session {
     /// Starts a session with the owner of `bundle` (whose signatures were verified when the
-    /// bundle was built or decoded): PQXDH (SPEC.md 4.5), as the bundle carries a KEM prekey.
+    /// bundle was built or decoded): PQXDH (SPEC.md 15.6), as the bundle carries a KEM prekey.
     /// A classical (version 1) bundle is refused with [`BundleError::ClassicalOnly`]
     /// (the default policy, [`PostQuantum::Required`]); [`initiate_with`](Self::initiate_with)
     /// can allow it.

@@ -1,4 +1,4 @@
-//! PQXDH session setup (SPEC.md 4.5 and 4.6) and the policy on classical setup.
+//! PQXDH session setup (SPEC.md 15.6) and the policy on classical setup.
 
 use rand_core::CryptoRng;
 
@@ -13,7 +13,7 @@ use crate::ratchet::header::{KemFields, PreKeyFields};
 use crate::wire::PreKeyMessage;
 use crate::x3dh;
 
-/// Whether a session may be set up without post-quantum protection (SPEC.md 4.7).
+/// Whether a session may be set up without post-quantum protection (SPEC.md 15.6).
 ///
 /// A bundle or prekey message that carries a KEM prekey is always used with PQXDH; the policy
 /// only decides what happens to classical (X3DH-only) ones. A server that strips the KEM
