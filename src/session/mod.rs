@@ -53,9 +53,9 @@ pub struct Session {
 impl Session {
     /// Starts a session with the owner of `bundle` (whose signatures were verified when the
     /// bundle was built or decoded): PQXDH (SPEC.md 15.6), as the bundle carries a KEM prekey.
-    /// A classical (version 1) bundle is refused with [`BundleError::ClassicalOnly`]
-    /// (the default policy, [`PostQuantum::Required`]); [`initiate_with`](Self::initiate_with)
-    /// can allow it.
+    /// A classical (version 1) bundle is refused with
+    /// [`BundleError::ClassicalOnly`](crate::BundleError::ClassicalOnly) (the default policy,
+    /// [`PostQuantum::Required`]); [`initiate_with`](Self::initiate_with) can allow it.
     ///
     /// `context` is extra associated data both sides must agree on, such as the two account
     /// addresses; pass `b""` if there is none. At most [`MAX_CONTEXT_LEN`] bytes.
