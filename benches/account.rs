@@ -102,7 +102,14 @@ fn decrypt(c: &mut Criterion) {
     let spk = SignedPreKey::generate(rng, &bob_id, SignedPreKeyId(1));
     let opk = OneTimePreKey::generate(rng, OneTimePreKeyId(1));
     let bundle = PreKeyBundle::new(&bob_id, &spk, Some(&opk)).unwrap();
-    let mut alice = Session::initiate(rng, &alice_id, &bundle, b"").unwrap();
+    let mut alice = Session::initiate_with(
+        rng,
+        &alice_id,
+        &bundle,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let crosswire::Envelope::PreKey(first) = alice.encrypt(rng, b"hi").unwrap() else {
         unreachable!()
     };

@@ -36,7 +36,14 @@ fn bench(c: &mut Criterion) {
     let bob_id = IdentityKeyPair::generate(&mut rng);
     let spk = SignedPreKey::generate(&mut rng, &bob_id, SignedPreKeyId(1));
     let bundle = PreKeyBundle::new(&bob_id, &spk, None).unwrap();
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, b"").unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let Envelope::PreKey(first) = alice.encrypt(&mut rng, b"hi").unwrap() else {
         unreachable!()
     };

@@ -39,7 +39,7 @@ fn send(c: &mut Criterion) {
             let peer = IdentityKeyPair::generate(rng);
             let spk = SignedPreKey::generate(rng, &peer, SignedPreKeyId(1));
             let bundle = PreKeyBundle::new(&peer, &spk, None).unwrap();
-            Session::initiate(rng, &me, &bundle, b"").unwrap()
+            Session::initiate_with(rng, &me, &bundle, b"", crosswire::PostQuantum::Allowed).unwrap()
         })
         .collect();
     let plaintext = vec![0x42u8; MSG];

@@ -215,7 +215,14 @@ fn crosswire_pair() -> (Session, Session) {
     let rng = &mut rng();
     let alice_id = IdentityKeyPair::generate(rng);
     let bob = bob();
-    let mut alice = Session::initiate(rng, &alice_id, &bob.bundle(true), b"").unwrap();
+    let mut alice = Session::initiate_with(
+        rng,
+        &alice_id,
+        &bob.bundle(true),
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let first = alice.encrypt(rng, b"hello").unwrap();
     let (mut bob_s, _) = bob.respond(&first);
     let reply = bob_s.encrypt(rng, b"hi").unwrap();
@@ -280,7 +287,14 @@ fn setup(c: &mut Criterion) {
             b.iter_batched(
                 || (),
                 |()| {
-                    let mut s = Session::initiate(rng, &alice_id, &bundle, b"").unwrap();
+                    let mut s = Session::initiate_with(
+                        rng,
+                        &alice_id,
+                        &bundle,
+                        b"",
+                        crosswire::PostQuantum::Allowed,
+                    )
+                    .unwrap();
                     let first = s.encrypt(rng, &plaintext).unwrap();
                     (s, first)
                 },
@@ -311,8 +325,14 @@ fn setup(c: &mut Criterion) {
     // Responder: Session::respond (X3DH and the first decrypt, with its DH ratchet step).
     for with_opk in [true, false] {
         let name = if with_opk { "opk" } else { "no_opk" };
-        let mut alice =
-            Session::initiate(&mut rng(), &alice_id, &bob.bundle(with_opk), b"").unwrap();
+        let mut alice = Session::initiate_with(
+            &mut rng(),
+            &alice_id,
+            &bob.bundle(with_opk),
+            b"",
+            crosswire::PostQuantum::Allowed,
+        )
+        .unwrap();
         let first = alice.encrypt(&mut rng(), &plaintext).unwrap();
         g.bench_function(format!("crosswire/respond_{name}"), |b| {
             b.iter_batched(|| (), |()| bob.respond(&first), BatchSize::SmallInput)
@@ -640,10 +660,16 @@ fn serialization(c: &mut Criterion) {
     }
     g.throughput(Throughput::Bytes(MSG as u64));
     let initiator = IdentityKeyPair::generate(rng);
-    let prekey = Session::initiate(rng, &initiator, &bob_bundle(), b"")
-        .unwrap()
-        .encrypt(rng, &[0x61; MSG])
-        .unwrap();
+    let prekey = Session::initiate_with(
+        rng,
+        &initiator,
+        &bob_bundle(),
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap()
+    .encrypt(rng, &[0x61; MSG])
+    .unwrap();
     let prekey_bytes = prekey.to_bytes();
     g.bench_function("crosswire/prekey_envelope_from_bytes", |b| {
         b.iter(|| Envelope::from_bytes(black_box(&prekey_bytes)).unwrap())

@@ -93,8 +93,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let bundle = PreKeyBundle::new(&devices[j].identity, &devices[j].signed_prekey, None)?;
             let bundle = PreKeyBundle::from_bytes(&bundle.to_bytes())?;
             let context = format!("{} -> {}", devices[i].name, devices[j].name);
-            let mut initiator =
-                Session::initiate(rng, &devices[i].identity, &bundle, context.as_bytes())?;
+            let mut initiator = Session::initiate_with(
+                rng,
+                &devices[i].identity,
+                &bundle,
+                context.as_bytes(),
+                crosswire::PostQuantum::Allowed,
+            )?;
             let Envelope::PreKey(first) = initiator.encrypt(rng, b"hello")? else {
                 return Err("the first message is a prekey message".into());
             };

@@ -51,7 +51,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let bob_spk = SignedPreKey::generate(rng, &bob_id, SignedPreKeyId(1));
     let bob_opk = OneTimePreKey::generate_batch(rng, OneTimePreKeyId(1), 1).remove(0);
     let bundle = PreKeyBundle::new(&bob_id, &bob_spk, Some(&bob_opk))?.to_bytes();
-    let mut alice = Session::initiate(rng, &alice_id, &PreKeyBundle::from_bytes(&bundle)?, b"")?;
+    let mut alice = Session::initiate_with(
+        rng,
+        &alice_id,
+        &PreKeyBundle::from_bytes(&bundle)?,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )?;
 
     // Alice: encrypt each file to disk, upload the ciphertext, send a pointer.
     let mut outbox = Vec::new();

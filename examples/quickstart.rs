@@ -79,7 +79,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Wanda fetches Theo's bundle; decoding verifies its signature.
     let bundle = PreKeyBundle::from_bytes(&directory.fetch(theo.name).ok_or("no bundle")?)?;
-    let mut wanda_session = Session::initiate(rng, &wanda.identity, &bundle, context)?;
+    let mut wanda_session = Session::initiate_with(
+        rng,
+        &wanda.identity,
+        &bundle,
+        context,
+        crosswire::PostQuantum::Allowed,
+    )?;
     let first = wanda_session.encrypt(rng, b"Hi Theo, it's Wanda from the other app!")?;
     let wire = first.to_bytes();
     println!(

@@ -6,6 +6,8 @@
 use prost::Message;
 
 use crate::error::{BundleError, KeyError};
+use crate::kem::{KemError, KemPublicKey};
+use crate::kem_prekey::{KemPreKeyId, KemPreKeyKind, SignedKemPreKey, VerifiedKemPreKey};
 use crate::keys::{
     IdentityKey, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PublicKey, SIGNATURE_LEN,
     SignedPreKey, SignedPreKeyId, signed_prekey_message,
@@ -13,10 +15,12 @@ use crate::keys::{
 use crate::proto;
 use crate::wire::decode_exact;
 
-/// The bundle encoding version this library writes and reads.
-const BUNDLE_VERSION: u32 = 1;
-/// Longest encoded bundle accepted (a full bundle is 186 bytes).
-pub const MAX_BUNDLE_LEN: usize = 512;
+/// The classical bundle encoding (no KEM prekey), still written and read.
+const BUNDLE_VERSION_1: u32 = 1;
+/// The bundle encoding that carries a signed KEM prekey (SPEC.md 2.6).
+const BUNDLE_VERSION_PQ: u32 = 2;
+/// Longest encoded bundle accepted (a full version 2 bundle is 1834 bytes, a version 1 one 186).
+pub const MAX_BUNDLE_LEN: usize = 2048;
 
 /// A device's published keys: identity key, signed prekey with its signature, and optionally
 /// one one-time prekey (the server hands each out once).
@@ -27,6 +31,8 @@ pub struct PreKeyBundle {
     signed_prekey: PublicKey,
     signature: [u8; SIGNATURE_LEN],
     one_time_prekey: Option<(OneTimePreKeyId, PublicKey)>,
+    /// Version 2 bundles only: the signed KEM prekey, its signature verified.
+    kem_prekey: Option<VerifiedKemPreKey>,
 }
 
 impl PreKeyBundle {
@@ -43,6 +49,30 @@ impl PreKeyBundle {
             *signed_prekey.public(),
             *signed_prekey.signature(),
             one_time_prekey.map(|k| (k.id(), *k.public())),
+            None,
+        )
+    }
+
+    /// Assembles a version 2 (post-quantum) bundle: [`new`](Self::new)'s keys plus a signed KEM
+    /// prekey, last-resort or one-time. Fails if either prekey was not signed by `identity`.
+    pub fn new_pq(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: Option<&OneTimePreKey>,
+        kem_prekey: &SignedKemPreKey,
+    ) -> Result<Self, BundleError> {
+        Self::verified(
+            *identity.public(),
+            signed_prekey.id(),
+            *signed_prekey.public(),
+            *signed_prekey.signature(),
+            one_time_prekey.map(|k| (k.id(), *k.public())),
+            Some((
+                kem_prekey.id(),
+                kem_prekey.kind(),
+                kem_prekey.public().clone(),
+                *kem_prekey.signature(),
+            )),
         )
     }
 
@@ -52,17 +82,26 @@ impl PreKeyBundle {
         signed_prekey: PublicKey,
         signature: [u8; SIGNATURE_LEN],
         one_time_prekey: Option<(OneTimePreKeyId, PublicKey)>,
+        kem_prekey: Option<UncheckedKemPreKey>,
     ) -> Result<Self, BundleError> {
         let message = signed_prekey_message(signed_prekey_id, &signed_prekey);
         if !identity_key.verify(&message, &signature) {
             return Err(BundleError::BadSignature);
         }
+        let kem_prekey = match kem_prekey {
+            Some((id, kind, public, sig)) => Some(
+                VerifiedKemPreKey::verify(&identity_key, id, kind, public, &sig)
+                    .map_err(|_| BundleError::BadSignature)?,
+            ),
+            None => None,
+        };
         Ok(PreKeyBundle {
             identity_key,
             signed_prekey_id,
             signed_prekey,
             signature,
             one_time_prekey,
+            kem_prekey,
         })
     }
 
@@ -73,8 +112,13 @@ impl PreKeyBundle {
             return Err(BundleError::Malformed);
         }
         let b = decode_exact::<proto::PreKeyBundle>(bytes).ok_or(BundleError::Malformed)?;
-        if b.version != BUNDLE_VERSION {
+        if b.version != BUNDLE_VERSION_1 && b.version != BUNDLE_VERSION_PQ {
             return Err(BundleError::UnsupportedVersion);
+        }
+        // Version 2 exactly when a KEM prekey is carried, so the version alone tells an old
+        // decoder it cannot use the bundle, and a stripped KEM prekey cannot keep version 2.
+        if (b.version == BUNDLE_VERSION_PQ) != b.kem_prekey.is_some() {
+            return Err(BundleError::Malformed);
         }
         let key = |e: KeyError| BundleError::InvalidKey(e);
         let identity_key = IdentityKey::from_slice(&b.identity_key).map_err(key)?;
@@ -91,19 +135,41 @@ impl PreKeyBundle {
             )),
             None => None,
         };
+        let kem_prekey = match b.kem_prekey {
+            Some(k) => {
+                let kem = BundleError::InvalidKemKey;
+                let kind = u8::try_from(k.kind)
+                    .map_err(|_| KemError::UnknownKind)
+                    .and_then(KemPreKeyKind::from_byte)
+                    .map_err(kem)?;
+                let public = KemPublicKey::from_bytes(&k.public_key).map_err(kem)?;
+                let sig: [u8; SIGNATURE_LEN] = k
+                    .signature
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| BundleError::Malformed)?;
+                Some((KemPreKeyId(k.id), kind, public, sig))
+            }
+            None => None,
+        };
         Self::verified(
             identity_key,
             SignedPreKeyId(b.signed_prekey_id),
             signed_prekey,
             signature,
             one_time_prekey,
+            kem_prekey,
         )
     }
 
     /// Encodes the bundle for publication.
     pub fn to_bytes(&self) -> Vec<u8> {
         proto::PreKeyBundle {
-            version: BUNDLE_VERSION,
+            version: if self.kem_prekey.is_some() {
+                BUNDLE_VERSION_PQ
+            } else {
+                BUNDLE_VERSION_1
+            },
             identity_key: self.identity_key.as_bytes().to_vec(),
             signed_prekey_id: self.signed_prekey_id.0,
             signed_prekey: self.signed_prekey.as_bytes().to_vec(),
@@ -114,8 +180,30 @@ impl PreKeyBundle {
                     public_key: k.as_bytes().to_vec(),
                 }
             }),
+            kem_prekey: self
+                .kem_prekey
+                .as_ref()
+                .map(|k| proto::pre_key_bundle::KemPreKey {
+                    id: k.id().0,
+                    kind: k.kind().to_byte().into(),
+                    public_key: k.public().as_bytes().to_vec(),
+                    signature: k.signature().to_vec(),
+                }),
         }
         .encode_to_vec()
+    }
+
+    /// The signed KEM prekey of a version 2 bundle: its id, kind and public key. `None` for a
+    /// classical (version 1) bundle.
+    pub fn kem_prekey(&self) -> Option<(KemPreKeyId, KemPreKeyKind, &KemPublicKey)> {
+        self.kem_prekey
+            .as_ref()
+            .map(|k| (k.id(), k.kind(), k.public()))
+    }
+
+    /// The KEM prekey with its verified signature, for PQXDH.
+    pub(crate) fn verified_kem_prekey(&self) -> Option<&VerifiedKemPreKey> {
+        self.kem_prekey.as_ref()
     }
 
     /// The publisher's identity key.
@@ -143,6 +231,14 @@ impl PreKeyBundle {
         &self.signature
     }
 }
+
+/// A KEM prekey as decoded, before its signature is checked.
+type UncheckedKemPreKey = (
+    KemPreKeyId,
+    KemPreKeyKind,
+    KemPublicKey,
+    [u8; SIGNATURE_LEN],
+);
 
 #[cfg(test)]
 mod tests {

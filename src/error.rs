@@ -7,6 +7,8 @@
 
 use core::fmt;
 
+use crate::kem::KemError;
+
 /// Any error crosswire returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -31,6 +33,8 @@ pub enum Error {
     Content(ContentError),
     /// An attachment could not be encrypted, decrypted or described.
     Media(MediaError),
+    /// A KEM value (ML-KEM-1024 key, ciphertext or stored KEM prekey) was rejected.
+    Kem(KemError),
 }
 
 /// Why key bytes were rejected.
@@ -59,8 +63,15 @@ pub enum BundleError {
     UnsupportedVersion,
     /// A key in the bundle is invalid or low-order.
     InvalidKey(KeyError),
-    /// The signed prekey's signature does not verify under the identity key.
+    /// The signed prekey's or the KEM prekey's signature does not verify under the identity
+    /// key.
     BadSignature,
+    /// The bundle's KEM prekey is invalid (SPEC.md 2.6): wrong length, a public key failing the
+    /// FIPS 203 modulus check, or an unknown kind.
+    InvalidKemKey(KemError),
+    /// The bundle carries no KEM prekey (a classical, version 1 bundle) and the policy requires
+    /// post-quantum session setup ([`PostQuantum::Required`](crate::PostQuantum::Required)).
+    ClassicalOnly,
 }
 
 /// Why an envelope was rejected before any cryptography ran.
@@ -97,6 +108,9 @@ pub enum DecryptError {
     /// A prekey message reached a session that only sends them; or a plain ratchet message
     /// arrived where only a prekey message can start the session.
     UnexpectedMessageType,
+    /// A classical (X3DH) prekey message and the policy requires post-quantum session setup
+    /// ([`PostQuantum::Required`](crate::PostQuantum::Required)).
+    ClassicalOnly,
 }
 
 /// Why a message could not be encrypted.
@@ -177,6 +191,12 @@ pub enum MediaError {
     InvalidChunkLength,
 }
 
+impl From<KemError> for Error {
+    fn from(e: KemError) -> Self {
+        Error::Kem(e)
+    }
+}
+
 impl From<KeyError> for Error {
     fn from(e: KeyError) -> Self {
         Error::Key(e)
@@ -236,6 +256,7 @@ impl fmt::Display for Error {
             Error::ContextTooLarge => f.write_str("session context too large"),
             Error::Content(e) => write!(f, "invalid content: {e}"),
             Error::Media(e) => write!(f, "attachment error: {e}"),
+            Error::Kem(e) => write!(f, "invalid KEM value: {e}"),
         }
     }
 }
@@ -257,7 +278,9 @@ impl fmt::Display for BundleError {
             BundleError::Malformed => f.write_str("malformed encoding"),
             BundleError::UnsupportedVersion => f.write_str("unsupported version"),
             BundleError::InvalidKey(e) => write!(f, "bad key: {e}"),
-            BundleError::BadSignature => f.write_str("signed prekey signature does not verify"),
+            BundleError::BadSignature => f.write_str("prekey signature does not verify"),
+            BundleError::InvalidKemKey(e) => write!(f, "bad KEM prekey: {e}"),
+            BundleError::ClassicalOnly => f.write_str("no KEM prekey, post-quantum required"),
         }
     }
 }
@@ -281,6 +304,7 @@ impl fmt::Display for DecryptError {
             DecryptError::TooFarAhead => "message too far ahead in its chain",
             DecryptError::SessionMismatch => "prekey message belongs to another session",
             DecryptError::UnexpectedMessageType => "unexpected message type",
+            DecryptError::ClassicalOnly => "classical prekey message, post-quantum required",
         })
     }
 }
@@ -353,6 +377,7 @@ impl Error {
             Error::ContextTooLarge => "context.too_large",
             Error::Content(e) => e.code(),
             Error::Media(e) => e.code(),
+            Error::Kem(e) => kem_code(e),
         }
     }
 }
@@ -380,6 +405,13 @@ impl BundleError {
             BundleError::InvalidKey(KeyError::LowOrder) => "bundle.key.low_order",
             BundleError::InvalidKey(KeyError::NonContributory) => "bundle.key.non_contributory",
             BundleError::BadSignature => "bundle.bad_signature",
+            BundleError::InvalidKemKey(KemError::InvalidLength) => "bundle.kem.invalid_length",
+            BundleError::InvalidKemKey(KemError::InvalidPublicKey) => {
+                "bundle.kem.invalid_public_key"
+            }
+            BundleError::InvalidKemKey(KemError::UnknownKind) => "bundle.kem.unknown_kind",
+            BundleError::InvalidKemKey(KemError::BadSignature) => "bundle.bad_signature",
+            BundleError::ClassicalOnly => "bundle.classical_only",
         }
     }
 }
@@ -408,6 +440,7 @@ impl DecryptError {
             DecryptError::TooFarAhead => "decrypt.too_far_ahead",
             DecryptError::SessionMismatch => "decrypt.session_mismatch",
             DecryptError::UnexpectedMessageType => "decrypt.unexpected_message_type",
+            DecryptError::ClassicalOnly => "decrypt.classical_only",
         }
     }
 }
@@ -502,6 +535,16 @@ impl std::error::Error for StateError {}
 impl std::error::Error for ContentError {}
 impl std::error::Error for MediaError {}
 
+/// The stable code of a KEM error (SPEC.md section 1.1); `KemError::code` returns it.
+pub(crate) fn kem_code(e: &KemError) -> &'static str {
+    match e {
+        KemError::InvalidLength => "kem.invalid_length",
+        KemError::InvalidPublicKey => "kem.invalid_public_key",
+        KemError::UnknownKind => "kem.unknown_kind",
+        KemError::BadSignature => "kem.bad_signature",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,6 +564,10 @@ mod tests {
             Error::Bundle(BundleError::InvalidKey(KeyError::LowOrder)),
             Error::Bundle(BundleError::InvalidKey(KeyError::NonContributory)),
             Error::Bundle(BundleError::BadSignature),
+            Error::Bundle(BundleError::InvalidKemKey(KemError::InvalidLength)),
+            Error::Bundle(BundleError::InvalidKemKey(KemError::InvalidPublicKey)),
+            Error::Bundle(BundleError::InvalidKemKey(KemError::UnknownKind)),
+            Error::Bundle(BundleError::ClassicalOnly),
             Error::Wire(WireError::TooLarge),
             Error::Wire(WireError::UnsupportedVersion),
             Error::Wire(WireError::Malformed),
@@ -533,6 +580,7 @@ mod tests {
             Error::Decrypt(DecryptError::TooFarAhead),
             Error::Decrypt(DecryptError::SessionMismatch),
             Error::Decrypt(DecryptError::UnexpectedMessageType),
+            Error::Decrypt(DecryptError::ClassicalOnly),
             Error::Encrypt(EncryptError::PlaintextTooLarge),
             Error::Encrypt(EncryptError::ChainExhausted),
             Error::State(StateError::UnsupportedVersion),
@@ -566,6 +614,10 @@ mod tests {
             Error::Media(MediaError::DigestMismatch),
             Error::Media(MediaError::ChunkOutOfRange),
             Error::Media(MediaError::InvalidChunkLength),
+            Error::Kem(KemError::InvalidLength),
+            Error::Kem(KemError::InvalidPublicKey),
+            Error::Kem(KemError::UnknownKind),
+            Error::Kem(KemError::BadSignature),
         ]
     }
 
@@ -581,6 +633,7 @@ mod tests {
             Error::ContextTooLarge => 6,
             Error::Content(_) => 7,
             Error::Media(_) => 8,
+            Error::Kem(_) => 9,
         }
     }
     /// Position of each variant: a new variant fails to compile here until it is listed.
@@ -599,6 +652,8 @@ mod tests {
             BundleError::InvalidKey(_) => 1,
             BundleError::BadSignature => 2,
             BundleError::UnsupportedVersion => 3,
+            BundleError::InvalidKemKey(_) => 4,
+            BundleError::ClassicalOnly => 5,
         }
     }
     /// Position of each variant: a new variant fails to compile here until it is listed.
@@ -618,6 +673,7 @@ mod tests {
             DecryptError::TooFarAhead => 2,
             DecryptError::SessionMismatch => 3,
             DecryptError::UnexpectedMessageType => 4,
+            DecryptError::ClassicalOnly => 5,
         }
     }
     /// Position of each variant: a new variant fails to compile here until it is listed.
@@ -711,14 +767,15 @@ mod tests {
                 Error::Media(m) => {
                     seen.insert(("MediaError", index_mediaerror(m)));
                 }
+                Error::Kem(_) => {}
             }
         }
         let counts = [
-            ("Error", 9),
+            ("Error", 10),
             ("KeyError", 4),
-            ("BundleError", 4),
+            ("BundleError", 6),
             ("WireError", 4),
-            ("DecryptError", 5),
+            ("DecryptError", 6),
             ("EncryptError", 2),
             ("StateError", 2),
             ("ContentError", 9),

@@ -40,6 +40,13 @@ pub enum KemError {
     BadSignature,
 }
 
+impl KemError {
+    /// The stable code of this error (SPEC.md section 1.1), e.g. `kem.bad_signature`.
+    pub fn code(&self) -> &'static str {
+        crate::error::kem_code(self)
+    }
+}
+
 impl fmt::Display for KemError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -99,6 +106,11 @@ impl KemCiphertext {
     /// The 1568-byte encoding.
     pub fn as_bytes(&self) -> &[u8; KEM_CIPHERTEXT_LEN] {
         &self.0
+    }
+    /// SHA-256 of the encoding: what the PQXDH prekey header authenticates (SPEC.md 6.4).
+    pub(crate) fn hash(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&self.0[..]).into()
     }
 }
 

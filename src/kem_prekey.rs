@@ -80,8 +80,6 @@ pub(crate) struct VerifiedKemPreKey {
     signature: [u8; SIGNATURE_LEN],
 }
 
-// Bundles will hold these (SPEC.md 15.6); until then only PQXDH and the tests use them.
-#[cfg_attr(not(test), allow(dead_code))]
 impl VerifiedKemPreKey {
     /// Checks `signature` over [`kem_prekey_message`] with `identity`, strictly (SPEC.md 2.4:
     /// `verify_strict`, no malleable or small-order encodings).

@@ -55,9 +55,10 @@ pub use media::{
 };
 pub use ratchet::MAX_SKIP;
 pub use ratchet::skipped::MAX_SKIPPED_KEYS;
-pub use session::{MAX_CONTEXT_LEN, MAX_STATE_LEN, Session};
+pub use session::{MAX_CONTEXT_LEN, MAX_STATE_LEN, PostQuantum, Session};
 pub use wire::{
-    Envelope, MAX_ENVELOPE_LEN, MAX_PLAINTEXT_LEN, PROTOCOL_VERSION, PreKeyMessage, RatchetMessage,
+    Envelope, MAX_ENVELOPE_LEN, MAX_PLAINTEXT_LEN, PROTOCOL_VERSION, PROTOCOL_VERSION_PQ,
+    PreKeyMessage, RatchetMessage,
 };
 
 /// Re-exported so applications name the same `CryptoRng` trait crosswire's functions take.

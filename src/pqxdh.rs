@@ -6,10 +6,6 @@
 //! info = "crosswire/v1/pqxdh" || SHA-256(PQPK_B) || SHA-256(CT)).
 //! The info binds the KEM public key and ciphertext to SK, so SK's agreement on them rests on
 //! the hash and not on ML-KEM's binding properties (SPEC.md 15.4 gives the analyses).
-//!
-//! Not wired into bundles, prekey messages or sessions yet (SPEC.md 15.6).
-// Until the session layer calls it (SPEC.md 15.6), only the tests do.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};

@@ -10,13 +10,17 @@ use prost::Message;
 
 use crate::aead::TAG_LEN;
 use crate::error::WireError;
+use crate::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
+use crate::kem_prekey::KemPreKeyId;
 use crate::keys::{IdentityKey, OneTimePreKeyId, PUBLIC_KEY_LEN, PublicKey, SignedPreKeyId};
 use crate::proto;
-use crate::ratchet::header::{Header, PreKeyFields};
+use crate::ratchet::header::{Header, KemFields, PreKeyFields};
 use crate::ratchet::message_key::SALT_LEN;
 
-/// The envelope version this library writes and reads.
+/// The envelope version of ratchet messages and classical (X3DH) prekey messages.
 pub const PROTOCOL_VERSION: u32 = 1;
+/// The envelope version of PQXDH prekey messages (SPEC.md 6.2): exactly those carry it.
+pub const PROTOCOL_VERSION_PQ: u32 = 2;
 
 /// Longest plaintext [`Session::encrypt`](crate::Session::encrypt) accepts (128 KiB). Media go
 /// in attachments, not messages. It bounds the ciphertext an envelope may carry, which is why
@@ -24,8 +28,13 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const MAX_PLAINTEXT_LEN: usize = 128 * 1024;
 
 /// Longest envelope [`Envelope::from_bytes`] accepts: the largest ciphertext plus 1 KiB, more
-/// than any header needs.
-pub const MAX_ENVELOPE_LEN: usize = MAX_PLAINTEXT_LEN + TAG_LEN + 1024;
+/// than any classical header needs, plus the 1579 bytes a PQXDH prekey message adds at most
+/// (the KEM prekey id and ciphertext fields and one byte in each enclosing length prefix).
+pub const MAX_ENVELOPE_LEN: usize = MAX_PLAINTEXT_LEN + TAG_LEN + 1024 + PQ_EXTRA_LEN;
+
+/// Field 6 (key and a 5-byte varint), field 7 (key, 2-byte length, ciphertext), and one more
+/// length-prefix byte each for the prekey body and nothing else.
+const PQ_EXTRA_LEN: usize = 6 + 1 + 2 + KEM_CIPHERTEXT_LEN + 2;
 
 /// A decoded, validated envelope: what travels between providers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +50,8 @@ pub enum Envelope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreKeyMessage {
     pub(crate) fields: PreKeyFields,
+    /// PQXDH only, and then `fields.kem` holds its hash.
+    pub(crate) kem_ciphertext: Option<KemCiphertext>,
     pub(crate) message: RatchetMessage,
 }
 
@@ -64,6 +75,12 @@ impl PreKeyMessage {
     /// The initiator's ephemeral X3DH key; it identifies the session attempt.
     pub fn base_key(&self) -> &PublicKey {
         &self.fields.base_key
+    }
+
+    /// Which of your KEM prekeys the initiator encapsulated to (PQXDH); `None` for a
+    /// classical (X3DH) prekey message.
+    pub fn kem_prekey_id(&self) -> Option<KemPreKeyId> {
+        self.fields.kem.map(|k| k.prekey_id)
     }
 }
 
@@ -97,24 +114,43 @@ impl Envelope {
             return Err(WireError::TooLarge);
         }
         let envelope = decode_exact::<proto::Envelope>(bytes).ok_or(WireError::Malformed)?;
-        if envelope.version != PROTOCOL_VERSION {
-            return Err(WireError::UnsupportedVersion);
-        }
+        let pq = match envelope.version {
+            PROTOCOL_VERSION => false,
+            PROTOCOL_VERSION_PQ => true,
+            _ => return Err(WireError::UnsupportedVersion),
+        };
         match envelope.body.ok_or(WireError::Malformed)? {
             proto::envelope::Body::Prekey(p) => {
                 let message = p.message.ok_or(WireError::Malformed)?;
+                // Version 2 exactly when both KEM fields are present (SPEC.md 6.3).
+                let kem_ciphertext = match (p.kem_prekey_id, p.kem_ciphertext.is_empty()) {
+                    (Some(id), false) if pq => Some((
+                        KemPreKeyId(id),
+                        KemCiphertext::from_bytes(&p.kem_ciphertext)
+                            .map_err(|_| WireError::Malformed)?,
+                    )),
+                    (None, true) if !pq => None,
+                    _ => return Err(WireError::Malformed),
+                };
+                let kem = kem_ciphertext.as_ref().map(|(id, ct)| KemFields {
+                    prekey_id: *id,
+                    ciphertext_hash: ct.hash(),
+                });
                 let fields = PreKeyFields {
                     identity_key: IdentityKey::from_slice(&p.identity_key)
                         .map_err(WireError::InvalidKey)?,
                     base_key: PublicKey::from_slice(&p.base_key).map_err(WireError::InvalidKey)?,
                     signed_prekey_id: SignedPreKeyId(p.signed_prekey_id),
                     one_time_prekey_id: p.one_time_prekey_id.map(OneTimePreKeyId),
+                    kem,
                 };
                 Ok(Envelope::PreKey(Box::new(PreKeyMessage {
                     fields,
+                    kem_ciphertext: kem_ciphertext.map(|(_, ct)| ct),
                     message: RatchetMessage::from_proto(message)?,
                 })))
             }
+            proto::envelope::Body::Ratchet(_) if pq => Err(WireError::Malformed),
             proto::envelope::Body::Ratchet(r) => {
                 Ok(Envelope::Ratchet(RatchetMessage::from_proto(r)?))
             }
@@ -129,8 +165,12 @@ impl Envelope {
             Envelope::PreKey(p) => (2, p.encoded_len()),
             Envelope::Ratchet(r) => (3, r.encoded_len()),
         };
-        let mut out = Vec::with_capacity(uint32_len(PROTOCOL_VERSION) + message_len(body_len));
-        put_uint32(&mut out, 1, PROTOCOL_VERSION);
+        let version = match self {
+            Envelope::PreKey(p) if p.kem_ciphertext.is_some() => PROTOCOL_VERSION_PQ,
+            _ => PROTOCOL_VERSION,
+        };
+        let mut out = Vec::with_capacity(uint32_len(version) + message_len(body_len));
+        put_uint32(&mut out, 1, version);
         put_message_key(&mut out, tag, body_len);
         match self {
             Envelope::PreKey(p) => p.encode(&mut out),
@@ -232,6 +272,12 @@ impl PreKeyMessage {
             + f.one_time_prekey_id
                 .map_or(0, |id| 1 + varint_len(id.0.into()))
             + message_len(self.message.encoded_len())
+            + match (&f.kem, &self.kem_ciphertext) {
+                (Some(k), Some(ct)) => {
+                    1 + varint_len(k.prekey_id.0.into()) + bytes_len(ct.as_bytes().len())
+                }
+                _ => 0,
+            }
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -246,6 +292,11 @@ impl PreKeyMessage {
         }
         put_message_key(out, 5, self.message.encoded_len());
         self.message.encode(out);
+        if let (Some(k), Some(ct)) = (&f.kem, &self.kem_ciphertext) {
+            out.push(6 << 3);
+            put_varint(out, k.prekey_id.0.into());
+            put_bytes(out, 7, ct.as_bytes());
+        }
     }
 }
 
@@ -389,11 +440,21 @@ mod tests {
                 signed_prekey_id: p.fields.signed_prekey_id.0,
                 one_time_prekey_id: p.fields.one_time_prekey_id.map(|id| id.0),
                 message: Some(p.message.to_proto()),
+                kem_prekey_id: p.fields.kem.map(|k| k.prekey_id.0),
+                kem_ciphertext: p
+                    .kem_ciphertext
+                    .as_ref()
+                    .map(|ct| ct.as_bytes().to_vec())
+                    .unwrap_or_default(),
             }),
             Envelope::Ratchet(r) => proto::envelope::Body::Ratchet(r.to_proto()),
         };
+        let version = match envelope {
+            Envelope::PreKey(p) if p.kem_ciphertext.is_some() => PROTOCOL_VERSION_PQ,
+            _ => PROTOCOL_VERSION,
+        };
         proto::Envelope {
-            version: PROTOCOL_VERSION,
+            version,
             body: Some(body),
         }
         .encode_to_vec()
@@ -440,24 +501,36 @@ mod tests {
                     ciphertext: vec![i as u8; len],
                 };
                 let ids = [None, Some(0), Some(1), Some(300), Some(u32::MAX)];
-                let prekey = Envelope::PreKey(Box::new(PreKeyMessage {
-                    fields: PreKeyFields {
-                        identity_key,
-                        base_key: PublicKey::from_bytes(&[7; 32]).unwrap(),
-                        signed_prekey_id: SignedPreKeyId(counters[(i * 3 + j) % counters.len()]),
-                        one_time_prekey_id: ids[j % ids.len()].map(OneTimePreKeyId),
-                    },
-                    message: message.clone(),
-                }));
-                for envelope in [Envelope::Ratchet(message), prekey] {
+                let prekey = |kem: Option<u32>| {
+                    let ct = kem.map(|_| KemCiphertext::from_bytes(&[j as u8; 1568]).unwrap());
+                    Envelope::PreKey(Box::new(PreKeyMessage {
+                        fields: PreKeyFields {
+                            identity_key,
+                            base_key: PublicKey::from_bytes(&[7; 32]).unwrap(),
+                            signed_prekey_id: SignedPreKeyId(
+                                counters[(i * 3 + j) % counters.len()],
+                            ),
+                            one_time_prekey_id: ids[j % ids.len()].map(OneTimePreKeyId),
+                            kem: kem.zip(ct.as_ref()).map(|(id, ct)| KemFields {
+                                prekey_id: KemPreKeyId(id),
+                                ciphertext_hash: ct.hash(),
+                            }),
+                        },
+                        kem_ciphertext: ct,
+                        message: message.clone(),
+                    }))
+                };
+                let pq = prekey(Some(counters[(i + j) % counters.len()]));
+                for envelope in [Envelope::Ratchet(message.clone()), prekey(None), pq] {
                     let bytes = envelope.to_bytes();
                     assert_eq!(bytes, prost_bytes(&envelope));
+                    assert_eq!(Envelope::from_bytes(&bytes).as_ref(), Ok(&envelope));
                     assert_eq!(bytes.len(), bytes.capacity());
                     checked += 1;
                 }
             }
         }
-        assert_eq!(checked, 108);
+        assert_eq!(checked, 162);
     }
 
     #[test]
@@ -513,10 +586,16 @@ mod tests {
     #[test]
     fn rejects_versions_sizes_and_bad_fields() {
         let mut v2 = proto::Envelope::decode(&sample().to_bytes()[..]).unwrap();
-        v2.version = 2;
+        v2.version = 3;
         assert_eq!(
             Envelope::from_bytes(&v2.encode_to_vec()),
             Err(WireError::UnsupportedVersion)
+        );
+        // Version 2 is only for PQXDH prekey messages.
+        v2.version = 2;
+        assert_eq!(
+            Envelope::from_bytes(&v2.encode_to_vec()),
+            Err(WireError::Malformed)
         );
         v2.version = 1;
         v2.body = None;

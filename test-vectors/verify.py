@@ -41,8 +41,8 @@ LABEL_SIGNED_PREKEY = b"crosswire/v1/signed-prekey"
 MAX_SKIP = 2000
 MAX_SKIPPED_KEYS = 2000
 MAX_PLAINTEXT_LEN = 128 * 1024
-MAX_ENVELOPE_LEN = MAX_PLAINTEXT_LEN + 16 + 1024
-MAX_BUNDLE_LEN = 512
+MAX_ENVELOPE_LEN = MAX_PLAINTEXT_LEN + 16 + 1024 + 1579  # SPEC 6.2: room for the PQXDH fields
+MAX_BUNDLE_LEN = 2048
 MAX_STATE_LEN = 256 * 1024
 MAX_CONTEXT_LEN = 1024
 
@@ -261,6 +261,8 @@ PREKEY_MESSAGE = {
     3: ("signed_prekey_id", "u32"),
     4: ("one_time_prekey_id", "opt_u32"),
     5: ("message", ("msg", RATCHET_MESSAGE)),
+    6: ("kem_prekey_id", "opt_u32"),
+    7: ("kem_ciphertext", "bytes"),
 }
 ENVELOPE = {
     1: ("version", "u32"),
@@ -274,6 +276,8 @@ BUNDLE = {
     4: ("signed_prekey", "bytes"),
     5: ("signed_prekey_signature", "bytes"),
     6: ("one_time_prekey", ("msg", {1: ("id", "u32"), 2: ("public_key", "bytes")})),
+    7: ("kem_prekey", ("msg", {1: ("id", "u32"), 2: ("kind", "u32"), 3: ("public_key", "bytes"),
+                               4: ("signature", "bytes")})),
 }
 STATE = {
     1: ("version", "u32"),
@@ -526,14 +530,23 @@ def decode_envelope(data):
     e = decode_exact(ENVELOPE, data)
     if e is None:
         raise Reject("wire.malformed")
-    if e.get("version", 0) != 1:
+    version = e.get("version", 0)
+    if version not in (1, 2):
         raise Reject("wire.unsupported_version")
     if "ratchet" in e:
+        if version != 1:  # version 2 is for PQXDH prekey messages only (SPEC 6.2)
+            raise Reject("wire.malformed")
         return None, ratchet_fields(e["ratchet"])
     if "prekey" not in e:
         raise Reject("wire.malformed")
     p = e["prekey"]
     if "message" not in p:
+        raise Reject("wire.malformed")
+    kem_id, ct = p.get("kem_prekey_id"), p.get("kem_ciphertext", b"")
+    if version == 2:
+        if kem_id is None or len(ct) != 1568:
+            raise Reject("wire.malformed")
+    elif kem_id is not None or ct:
         raise Reject("wire.malformed")
     fields = {
         "identity_key": p.get("identity_key", b""),
@@ -577,8 +590,11 @@ def decode_bundle(data):
     b = decode_exact(BUNDLE, data)
     if b is None:
         raise Reject("bundle.malformed")
-    if b.get("version", 0) != 1:
+    version = b.get("version", 0)
+    if version not in (1, 2):
         raise Reject("bundle.unsupported_version")
+    if (version == 2) != ("kem_prekey" in b):  # SPEC 2.6: version 2 exactly with a KEM prekey
+        raise Reject("bundle.malformed")
 
     def key(check, value):
         try:

@@ -37,7 +37,14 @@ fn pair_with_context(seed: u64, context: &[u8]) -> Pair {
     let bob_id = IdentityKeyPair::generate(&mut rng);
     let spk = SignedPreKey::generate(&mut rng, &bob_id, SignedPreKeyId(1));
     let bundle = PreKeyBundle::new(&bob_id, &spk, None).unwrap();
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, context).unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        context,
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let Envelope::PreKey(first) = alice.encrypt(&mut rng, b"hi").unwrap() else {
         unreachable!()
     };
@@ -107,7 +114,14 @@ fn largest_plaintext_fits_the_envelope_bound_and_one_more_byte_is_refused() {
     let opk = OneTimePreKey::generate(&mut rng, OneTimePreKeyId(u32::MAX));
     let bundle = PreKeyBundle::new(&bob_id, &spk, Some(&opk)).unwrap();
     let context = vec![7; MAX_CONTEXT_LEN];
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, &context).unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        &context,
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let before = alice.to_bytes();
     assert_eq!(
         alice
@@ -158,7 +172,14 @@ fn every_fixed_length_field_of_an_envelope_is_checked() {
     let bob_id = IdentityKeyPair::generate(&mut rng);
     let spk = SignedPreKey::generate(&mut rng, &bob_id, SignedPreKeyId(1));
     let bundle = PreKeyBundle::new(&bob_id, &spk, None).unwrap();
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, b"").unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let prekey = alice.encrypt(&mut rng, b"x").unwrap().to_bytes();
     let decoded = proto::Envelope::decode(&prekey[..]).unwrap();
     let Some(proto::envelope::Body::Prekey(good)) = decoded.body else {
@@ -301,10 +322,24 @@ fn context_length_is_bounded_in_initiate_and_respond() {
     let max = vec![1; MAX_CONTEXT_LEN];
     let over = vec![1; MAX_CONTEXT_LEN + 1];
     assert_eq!(
-        Session::initiate(&mut rng, &alice_id, &bundle, &over).err(),
+        Session::initiate_with(
+            &mut rng,
+            &alice_id,
+            &bundle,
+            &over,
+            crosswire::PostQuantum::Allowed
+        )
+        .err(),
         Some(Error::ContextTooLarge)
     );
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, &max).unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        &max,
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let Envelope::PreKey(first) = alice.encrypt(&mut rng, b"x").unwrap() else {
         unreachable!()
     };

@@ -32,7 +32,14 @@ fn pair(seed: u64, first: &Content) -> Pair {
     let spk = SignedPreKey::generate(&mut rng, &bob_id, SignedPreKeyId(1));
     let opk = OneTimePreKey::generate_batch(&mut rng, OneTimePreKeyId(7), 1).remove(0);
     let bundle = PreKeyBundle::new(&bob_id, &spk, Some(&opk)).unwrap();
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, b"").unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let envelope = wire(&alice.encrypt_content(&mut rng, first).unwrap());
     let Envelope::PreKey(message) = &envelope else {
         panic!("the first message is a prekey message")
@@ -356,7 +363,14 @@ fn respond_content_with_undecodable_content_starts_the_session() {
     let spk = SignedPreKey::generate(&mut rng, &bob_id, SignedPreKeyId(1));
     let opk = OneTimePreKey::generate_batch(&mut rng, OneTimePreKeyId(7), 1).remove(0);
     let bundle = PreKeyBundle::new(&bob_id, &spk, Some(&opk)).unwrap();
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, b"").unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     // A body type from a newer version: field 16 of Content.
     let newer = content_with(&field_bytes(16, b"sticker"));
     let first = wire(&alice.encrypt(&mut rng, &newer).unwrap());

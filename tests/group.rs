@@ -79,7 +79,14 @@ fn distribution_travels_over_a_pairwise_session() {
     let bob = IdentityKeyPair::generate(&mut rng);
     let spk = SignedPreKey::generate(&mut rng, &bob, SignedPreKeyId(1));
     let bundle = PreKeyBundle::new(&bob, &spk, None).unwrap();
-    let mut a_session = Session::initiate(&mut rng, &alice, &bundle, b"").unwrap();
+    let mut a_session = Session::initiate_with(
+        &mut rng,
+        &alice,
+        &bundle,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let mut sender = GroupSender::new(&mut rng, group, alice.public());
     let env = a_session
         .encrypt(&mut rng, &sender.distribution().to_plaintext())

@@ -165,7 +165,14 @@ fn pair(seed: u64) -> Pair {
     let bob_id = IdentityKeyPair::generate(&mut rng);
     let spk = SignedPreKey::generate(&mut rng, &bob_id, SignedPreKeyId(1));
     let bundle = PreKeyBundle::new(&bob_id, &spk, None).unwrap();
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, b"heap").unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        b"heap",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let Envelope::PreKey(first) = alice.encrypt(&mut rng, b"hi").unwrap() else {
         unreachable!()
     };

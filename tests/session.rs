@@ -25,7 +25,14 @@ fn setup(seed: u64, with_opk: bool) -> (ChaCha20Rng, Session, Bob, Envelope) {
     let opks = OneTimePreKey::generate_batch(&mut rng, OneTimePreKeyId(100), 3);
     let bundle = PreKeyBundle::new(&bob_id, &spk, with_opk.then(|| &opks[0])).unwrap();
     let bundle = PreKeyBundle::from_bytes(&bundle.to_bytes()).unwrap();
-    let mut alice = Session::initiate(&mut rng, &alice_id, &bundle, b"ctx").unwrap();
+    let mut alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        b"ctx",
+        crosswire::PostQuantum::Allowed,
+    )
+    .unwrap();
     let first = alice.encrypt(&mut rng, b"hello bob").unwrap();
     (
         rng,

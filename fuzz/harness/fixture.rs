@@ -75,8 +75,14 @@ pub(crate) fn start(with_one_time_prekey: bool) -> Start {
         with_one_time_prekey.then_some(&one_time_prekeys[0]),
     )
     .expect("own bundle verifies");
-    let alice =
-        Session::initiate(&mut rng, &alice_id, &bundle, CONTEXT).expect("initiate on own bundle");
+    let alice = Session::initiate_with(
+        &mut rng,
+        &alice_id,
+        &bundle,
+        CONTEXT,
+        crosswire::PostQuantum::Allowed,
+    )
+    .expect("initiate on own bundle");
     Start {
         rng,
         alice,

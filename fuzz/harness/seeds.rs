@@ -12,6 +12,26 @@ use super::fixture::{fixture, start};
 use super::interaction::{Op, encode};
 use super::media::media;
 
+/// A version 2 (PQXDH) bundle and the first envelope of a session started from it, so the
+/// decoders' KEM branches (bundle field 7, prekey message fields 6 and 7) start covered.
+fn pqxdh() -> (Vec<u8>, Vec<u8>) {
+    use crosswire::{
+        IdentityKeyPair, KemPreKeyId, KemPreKeyKind, PreKeyBundle, Session, SignedKemPreKey,
+        SignedPreKey, SignedPreKeyId,
+    };
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::ChaCha20Rng::seed_from_u64(12);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let spk = SignedPreKey::generate(&mut rng, &bob, SignedPreKeyId(7));
+    let kem = SignedKemPreKey::generate(&mut rng, &bob, KemPreKeyId(8), KemPreKeyKind::LastResort);
+    let bundle = PreKeyBundle::new_pq(&bob, &spk, None, &kem).expect("own bundle verifies");
+    let mut session =
+        Session::initiate(&mut rng, &alice, &bundle, b"").expect("initiate on own bundle");
+    let first = session.encrypt(&mut rng, b"pq").expect("encrypt");
+    (bundle.to_bytes(), first.to_bytes())
+}
+
 /// One seed file: target, file name, contents.
 pub(crate) type Seed = (&'static str, String, Vec<u8>);
 
@@ -55,6 +75,18 @@ pub(crate) fn all() -> Vec<Seed> {
     add("prekey_bundle_decode", "with-one-time-prekey", with);
     add("prekey_bundle_decode", "without-one-time-prekey", without);
     add("prekey_bundle_decode", "bad-signature", bad_signature);
+    let (pq_bundle, pq_first) = pqxdh();
+    let mut pq_bad_signature = pq_bundle.clone();
+    if let Some(last) = pq_bad_signature.last_mut() {
+        *last ^= 1;
+    }
+    add("prekey_bundle_decode", "pqxdh-version-2", pq_bundle);
+    add(
+        "prekey_bundle_decode",
+        "pqxdh-bad-kem-signature",
+        pq_bad_signature,
+    );
+    add("envelope_decode", "pqxdh-prekey-message", pq_first);
 
     for (name, state) in &f.states {
         add("session_state_decode", name, state.clone());

@@ -57,6 +57,12 @@ pub struct PreKeyMessage {
     pub one_time_prekey_id: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "5")]
     pub message: ::core::option::Option<RatchetMessage>,
+    /// PQXDH (envelope version 2): id of the KEM prekey used
+    #[prost(uint32, optional, tag = "6")]
+    pub kem_prekey_id: ::core::option::Option<u32>,
+    /// PQXDH: ML-KEM-1024 ciphertext, 1568 bytes
+    #[prost(bytes = "vec", tag = "7")]
+    pub kem_ciphertext: ::prost::alloc::vec::Vec<u8>,
 }
 /// What a device publishes so that others can start sessions with it.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -77,6 +83,9 @@ pub struct PreKeyBundle {
     /// absent when the server ran out
     #[prost(message, optional, tag = "6")]
     pub one_time_prekey: ::core::option::Option<pre_key_bundle::OneTimePreKey>,
+    /// version 2 only (PQXDH), required there
+    #[prost(message, optional, tag = "7")]
+    pub kem_prekey: ::core::option::Option<pre_key_bundle::KemPreKey>,
 }
 /// Nested message and enum types in `PreKeyBundle`.
 pub mod pre_key_bundle {
@@ -87,6 +96,20 @@ pub mod pre_key_bundle {
         /// X25519 public key, 32 bytes
         #[prost(bytes = "vec", tag = "2")]
         pub public_key: ::prost::alloc::vec::Vec<u8>,
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct KemPreKey {
+        #[prost(uint32, tag = "1")]
+        pub id: u32,
+        /// 1 last resort, 2 one-time
+        #[prost(uint32, tag = "2")]
+        pub kind: u32,
+        /// ML-KEM-1024 encapsulation key, 1568 bytes
+        #[prost(bytes = "vec", tag = "3")]
+        pub public_key: ::prost::alloc::vec::Vec<u8>,
+        /// Ed25519 over the KEM prekey message, 64 bytes
+        #[prost(bytes = "vec", tag = "4")]
+        pub signature: ::prost::alloc::vec::Vec<u8>,
     }
 }
 /// A serialized Double Ratchet session. Contains secrets: store it encrypted.
@@ -137,6 +160,9 @@ pub struct SessionState {
     /// version 2 only: oldest first
     #[prost(message, repeated, tag = "14")]
     pub skipped_runs: ::prost::alloc::vec::Vec<session_state::SkippedRun>,
+    /// PQXDH initiator awaiting a reply: 1568 bytes
+    #[prost(bytes = "vec", tag = "15")]
+    pub kem_ciphertext: ::prost::alloc::vec::Vec<u8>,
 }
 /// Nested message and enum types in `SessionState`.
 pub mod session_state {
@@ -195,6 +221,12 @@ pub mod session_state {
         pub signed_prekey_id: u32,
         #[prost(uint32, optional, tag = "3")]
         pub one_time_prekey_id: ::core::option::Option<u32>,
+        /// PQXDH sessions only
+        #[prost(uint32, optional, tag = "4")]
+        pub kem_prekey_id: ::core::option::Option<u32>,
+        /// PQXDH: SHA-256 of the KEM ciphertext, 32 bytes
+        #[prost(bytes = "vec", tag = "5")]
+        pub kem_ciphertext_hash: ::prost::alloc::vec::Vec<u8>,
     }
 }
 /// The plaintext carried inside the ratchet, after unpadding (SPEC.md section

@@ -3,8 +3,10 @@
 //! Sans-I/O: a [`Session`] is a value. Methods take bytes and keys in and give bytes out;
 //! storing sessions and prekeys, and fetching bundles, belong to the application.
 
+mod pq;
 mod state;
 
+pub use pq::PostQuantum;
 pub use state::MAX_STATE_LEN;
 
 use core::fmt;
@@ -13,6 +15,7 @@ use rand_core::CryptoRng;
 
 use crate::bundle::PreKeyBundle;
 use crate::error::{DecryptError, EncryptError, Error};
+use crate::kem::KemCiphertext;
 use crate::keys::{IdentityKey, IdentityKeyPair, OneTimePreKey, SignedPreKey};
 use crate::ratchet::header::PreKeyFields;
 use crate::ratchet::{AdContext, DoubleRatchet};
@@ -43,11 +46,16 @@ pub struct Session {
     initiator: bool,
     /// Initiator only: the prekey header rides on every message until a reply arrives.
     awaiting_reply: bool,
+    /// PQXDH initiator awaiting a reply: the KEM ciphertext its prekey messages carry.
+    kem_ciphertext: Option<KemCiphertext>,
 }
 
 impl Session {
-    /// Starts a session with the owner of `bundle` (whose signature was verified when the bundle
-    /// was built or decoded).
+    /// Starts a session with the owner of `bundle` (whose signatures were verified when the
+    /// bundle was built or decoded): PQXDH (SPEC.md 15.6), as the bundle carries a KEM prekey.
+    /// A classical (version 1) bundle is refused with
+    /// [`BundleError::ClassicalOnly`](crate::BundleError::ClassicalOnly) (the default policy,
+    /// [`PostQuantum::Required`]); [`initiate_with`](Self::initiate_with) can allow it.
     ///
     /// `context` is extra associated data both sides must agree on, such as the two account
     /// addresses; pass `b""` if there is none. At most [`MAX_CONTEXT_LEN`] bytes.
@@ -60,7 +68,16 @@ impl Session {
         bundle: &PreKeyBundle,
         context: &[u8],
     ) -> Result<Session, Error> {
-        check_context(context)?;
+        Self::initiate_with(rng, identity, bundle, context, PostQuantum::default())
+    }
+
+    /// X3DH: the bundle carries no KEM prekey and the policy allowed that.
+    fn initiate_classical<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        context: &[u8],
+    ) -> Result<Session, Error> {
         let (ephemeral, shared_secret) = x3dh::initiate(rng, identity, bundle)?;
         let ratchet = DoubleRatchet::initiator(rng, shared_secret, bundle.signed_prekey())?;
         Ok(Session {
@@ -73,9 +90,11 @@ impl Session {
                 base_key: *ephemeral.public(),
                 signed_prekey_id: bundle.signed_prekey_id(),
                 one_time_prekey_id: bundle.one_time_prekey().map(|(id, _)| id),
+                kem: None,
             },
             initiator: true,
             awaiting_reply: true,
+            kem_ciphertext: None,
         })
     }
 
@@ -96,6 +115,27 @@ impl Session {
         message: &PreKeyMessage,
         context: &[u8],
     ) -> Result<(Session, Vec<u8>), Error> {
+        Self::respond_with(
+            identity,
+            signed_prekey,
+            one_time_prekey,
+            None,
+            message,
+            context,
+            PostQuantum::Allowed,
+        )
+    }
+
+    /// The responder's common part: checks the X25519 prekeys against the message, derives
+    /// `SK` with `derive` (X3DH or PQXDH), and decrypts the first message.
+    fn accept(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: Option<&OneTimePreKey>,
+        message: &PreKeyMessage,
+        context: &[u8],
+        derive: impl FnOnce() -> Result<crate::ratchet::root_key::RootKey, crate::KeyError>,
+    ) -> Result<(Session, Vec<u8>), Error> {
         check_context(context)?;
         let fields = &message.fields;
         if fields.signed_prekey_id != signed_prekey.id()
@@ -103,14 +143,7 @@ impl Session {
         {
             return Err(DecryptError::SessionMismatch.into());
         }
-        let shared_secret = x3dh::respond(
-            identity,
-            signed_prekey,
-            one_time_prekey,
-            &fields.identity_key,
-            &fields.base_key,
-        )
-        .map_err(|_| DecryptError::AuthenticationFailed)?;
+        let shared_secret = derive().map_err(|_| DecryptError::AuthenticationFailed)?;
         let mut session = Session {
             local_identity: *identity.public(),
             remote_identity: fields.identity_key,
@@ -119,6 +152,7 @@ impl Session {
             origin: *fields,
             initiator: false,
             awaiting_reply: false,
+            kem_ciphertext: None,
         };
         let ad = AdContext {
             prekey: Some(fields),
@@ -149,6 +183,7 @@ impl Session {
         Ok(match prekey {
             Some(fields) => Envelope::PreKey(Box::new(PreKeyMessage {
                 fields: *fields,
+                kem_ciphertext: self.kem_ciphertext.clone(),
                 message,
             })),
             None => Envelope::Ratchet(message),
@@ -183,6 +218,7 @@ impl Session {
             .decrypt(&message.header(), &message.ciphertext, ad)?;
         // Anything that authenticates came from the peer, so the initiator has its reply.
         self.awaiting_reply = false;
+        self.kem_ciphertext = None;
         Ok(plaintext)
     }
 
@@ -212,6 +248,7 @@ impl fmt::Debug for Session {
             origin: _,
             initiator,
             awaiting_reply,
+            kem_ciphertext: _,
         } = self;
         f.debug_struct("Session")
             .field("local_identity", local_identity)

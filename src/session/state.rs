@@ -14,10 +14,12 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::{MAX_CONTEXT_LEN, Session};
 use crate::error::StateError;
+use crate::kem::KemCiphertext;
+use crate::kem_prekey::KemPreKeyId;
 use crate::keys::{IdentityKey, KeyPair, OneTimePreKeyId, PublicKey, SignedPreKeyId};
 use crate::proto::{self, session_state as ps};
 use crate::ratchet::chain_key::ChainKey;
-use crate::ratchet::header::PreKeyFields;
+use crate::ratchet::header::{KemFields, PreKeyFields};
 use crate::ratchet::message_key::MessageSeed;
 use crate::ratchet::root_key::RootKey;
 use crate::ratchet::skipped::{MAX_SKIPPED_KEYS, SkippedKeys};
@@ -82,10 +84,21 @@ impl Session {
                 base_key: self.origin.base_key.as_bytes().to_vec(),
                 signed_prekey_id: self.origin.signed_prekey_id.0,
                 one_time_prekey_id: self.origin.one_time_prekey_id.map(|id| id.0),
+                kem_prekey_id: self.origin.kem.map(|k| k.prekey_id.0),
+                kem_ciphertext_hash: self
+                    .origin
+                    .kem
+                    .map(|k| k.ciphertext_hash.to_vec())
+                    .unwrap_or_default(),
             }),
             initiator: self.initiator,
             awaiting_reply: self.awaiting_reply,
             skipped_runs: Vec::new(),
+            kem_ciphertext: self
+                .kem_ciphertext
+                .as_ref()
+                .map(|ct| ct.as_bytes().to_vec())
+                .unwrap_or_default(),
         };
         if version == STATE_VERSION_1 {
             state.skipped = Vec::with_capacity(r.skipped.len());
@@ -168,7 +181,28 @@ fn load(s: &proto::SessionState) -> Result<Session, StateError> {
         base_key: PublicKey::from_slice(&origin.base_key).map_err(bad)?,
         signed_prekey_id: SignedPreKeyId(origin.signed_prekey_id),
         one_time_prekey_id: origin.one_time_prekey_id.map(OneTimePreKeyId),
+        kem: match (origin.kem_prekey_id, origin.kem_ciphertext_hash.is_empty()) {
+            (None, true) => None,
+            (Some(id), false) => Some(KemFields {
+                prekey_id: KemPreKeyId(id),
+                ciphertext_hash: secret32(&origin.kem_ciphertext_hash)?,
+            }),
+            _ => return Err(StateError::Malformed),
+        },
     };
+    // A PQXDH initiator keeps the ciphertext exactly while it still sends prekey messages, and
+    // it is the one the stored hash names.
+    let kem_ciphertext = if s.kem_ciphertext.is_empty() {
+        None
+    } else {
+        Some(KemCiphertext::from_bytes(&s.kem_ciphertext).map_err(|_| StateError::Malformed)?)
+    };
+    let needs_ciphertext = s.initiator && s.awaiting_reply && origin.kem.is_some();
+    match (&kem_ciphertext, origin.kem) {
+        (Some(ct), Some(kem)) if needs_ciphertext && ct.hash() == kem.ciphertext_hash => {}
+        (None, _) if !needs_ciphertext => {}
+        _ => return Err(StateError::Malformed),
+    }
 
     let sending = match &s.sending {
         Some(c) => Some(SendingChain {
@@ -213,6 +247,7 @@ fn load(s: &proto::SessionState) -> Result<Session, StateError> {
         origin,
         initiator: s.initiator,
         awaiting_reply: s.awaiting_reply,
+        kem_ciphertext,
     })
 }
 

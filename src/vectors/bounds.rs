@@ -187,7 +187,14 @@ fn pair(tape: &mut Tape, context: &[u8]) -> (Pair, Envelope) {
     let bob_id = IdentityKeyPair::generate(tape);
     let spk = SignedPreKey::generate(tape, &bob_id, SignedPreKeyId(1));
     let bundle = PreKeyBundle::new(&bob_id, &spk, None).expect("bundle");
-    let mut alice = Session::initiate(tape, &alice_id, &bundle, context).expect("initiate");
+    let mut alice = Session::initiate_with(
+        tape,
+        &alice_id,
+        &bundle,
+        context,
+        crate::PostQuantum::Allowed,
+    )
+    .expect("initiate");
     let first = alice.encrypt(tape, b"first").expect("first");
     let Envelope::PreKey(m) = &first else {
         panic!("prekey message")

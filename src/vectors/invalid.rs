@@ -325,7 +325,14 @@ impl Fixture {
         let opk = OneTimePreKey::generate(rng, OneTimePreKeyId(2));
         let context = b"alice@example.org\nbob@example.net".to_vec();
         let bundle = PreKeyBundle::new(&bob_id, &spk, Some(&opk)).expect("bundle");
-        let mut alice = Session::initiate(rng, &alice_id, &bundle, &context).expect("initiate");
+        let mut alice = Session::initiate_with(
+            rng,
+            &alice_id,
+            &bundle,
+            &context,
+            crate::PostQuantum::Allowed,
+        )
+        .expect("initiate");
         let m0 = alice.encrypt(rng, b"m0").expect("m0");
         let m1 = alice.encrypt(rng, b"m1").expect("m1");
         let alice_waiting = alice.to_bytes_v1().to_vec();
@@ -361,7 +368,14 @@ impl Fixture {
         let alice_later = alice.to_bytes_v1().to_vec();
 
         let mallory = IdentityKeyPair::generate(rng);
-        let mut other = Session::initiate(rng, &mallory, &bundle, &context).expect("other");
+        let mut other = Session::initiate_with(
+            rng,
+            &mallory,
+            &bundle,
+            &context,
+            crate::PostQuantum::Allowed,
+        )
+        .expect("other");
         let other_m0 = other.encrypt(rng, b"other").expect("other m0");
         Fixture {
             bob_seed: *bob_id.to_seed(),
@@ -461,9 +475,14 @@ fn bundles(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
             "bundle.malformed",
         ),
         (
-            "bundle: unknown version 2",
-            change_bundle(&|b| b.version = 2),
+            "bundle: unknown version 3",
+            change_bundle(&|b| b.version = 3),
             "bundle.unsupported_version",
+        ),
+        (
+            "bundle: version 2 without a KEM prekey",
+            change_bundle(&|b| b.version = 2),
+            "bundle.malformed",
         ),
         (
             "bundle: version absent (0)",
@@ -481,8 +500,8 @@ fn bundles(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
             "bundle.malformed",
         ),
         (
-            "bundle: 513 bytes, over MAX_BUNDLE_LEN (an unknown bytes field pads it)",
-            pad_to(&f.bundle, 513),
+            "bundle: 2049 bytes, over MAX_BUNDLE_LEN (an unknown bytes field pads it)",
+            pad_to(&f.bundle, crate::MAX_BUNDLE_LEN + 1),
             "bundle.malformed",
         ),
     ];
@@ -605,9 +624,14 @@ fn envelopes(out: &mut Cases, f: &Fixture) {
             "wire.malformed",
         ),
         (
-            "envelope: unknown version 2",
-            edit(&f.r0, |e| e.version = 2),
+            "envelope: unknown version 3",
+            edit(&f.r0, |e| e.version = 3),
             "wire.unsupported_version",
+        ),
+        (
+            "envelope: a ratchet message as version 2 (kept for PQXDH prekey messages)",
+            edit(&f.r0, |e| e.version = 2),
+            "wire.malformed",
         ),
         (
             "envelope: version absent (0)",
@@ -817,6 +841,7 @@ fn decryption(out: &mut Cases, f: &Fixture, rng: &mut Tape) {
     };
     let disguised = crate::wire::PreKeyMessage {
         fields: m1.fields,
+        kem_ciphertext: None,
         message: a0.clone(),
     };
     add(

@@ -28,6 +28,7 @@ mod external;
 mod group;
 mod invalid;
 mod media;
+mod pqxdh;
 mod ratchet;
 mod safety;
 mod state;
@@ -359,6 +360,16 @@ fn to_text(file: &Value) -> String {
 /// An empty JSON object, the input of a case with nothing recorded yet.
 pub(super) fn object() -> Value {
     Value::Object(Map::new())
+}
+
+#[test]
+fn pqxdh_generator_matches_file() {
+    regenerate("pqxdh", pqxdh::generate());
+}
+
+#[test]
+fn pqxdh_file_checks() {
+    pqxdh::check(&load("pqxdh"));
 }
 
 #[test]

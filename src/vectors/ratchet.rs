@@ -144,7 +144,7 @@ fn run(tape: &mut Tape, input: &Value) -> Value {
     let (alice, drawn) = tape.draw(
         input,
         &["ephemeral_secret", "initiator_ratchet_secret"],
-        |t| Session::initiate(t, &alice_id, &bundle, &context),
+        |t| Session::initiate_with(t, &alice_id, &bundle, &context, crate::PostQuantum::Allowed),
     );
     let alice = alice.expect("initiate");
     let [ephemeral_secret, ratchet_secret] = <[Vec<u8>; 2]>::try_from(drawn).expect("two draws");

@@ -132,7 +132,9 @@ fn two_runs(tape: &mut Tape) -> Value {
     let bob_id = IdentityKeyPair::generate(rng);
     let spk = SignedPreKey::generate(rng, &bob_id, SignedPreKeyId(21));
     let bundle = PreKeyBundle::new(&bob_id, &spk, None).expect("bundle");
-    let mut alice = Session::initiate(rng, &alice_id, &bundle, b"").expect("initiate");
+    let mut alice =
+        Session::initiate_with(rng, &alice_id, &bundle, b"", crate::PostQuantum::Allowed)
+            .expect("initiate");
     let Envelope::PreKey(first) = alice.encrypt(rng, b"m0").expect("m0") else {
         panic!("prekey message")
     };
@@ -168,7 +170,14 @@ fn conversation(tape: &mut Tape, with_one_time_prekey: bool) -> Vec<Value> {
     let opk = with_one_time_prekey.then_some(&opk);
     let bundle = PreKeyBundle::new(&bob_id, &spk, opk).expect("bundle");
     let context = b"storage test";
-    let mut alice = Session::initiate(rng, &alice_id, &bundle, context).expect("initiate");
+    let mut alice = Session::initiate_with(
+        rng,
+        &alice_id,
+        &bundle,
+        context,
+        crate::PostQuantum::Allowed,
+    )
+    .expect("initiate");
     let m0 = alice.encrypt(rng, b"m0").expect("m0");
     let m1 = alice.encrypt(rng, b"m1").expect("m1");
     let Envelope::PreKey(first) = &m0 else {

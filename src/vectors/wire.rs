@@ -169,6 +169,7 @@ fn case(input: &Value) -> Value {
                 base_key: PublicKey::from_bytes(&bytes32(input, "base_key")).expect("base key"),
                 signed_prekey_id: SignedPreKeyId(uint(input, "signed_prekey_id")),
                 one_time_prekey_id: uint_opt(input, "one_time_prekey_id").map(OneTimePreKeyId),
+                kem: None,
             };
             for key in [
                 "identity_key",
@@ -204,7 +205,11 @@ fn case(input: &Value) -> Value {
             }
             inner.extend(nested("PreKeyMessage.message", 5, ratchet_parts(&message)));
             parts.extend(nested("Envelope.prekey", 2, inner));
-            Envelope::PreKey(Box::new(PreKeyMessage { fields, message }))
+            Envelope::PreKey(Box::new(PreKeyMessage {
+                fields,
+                kem_ciphertext: None,
+                message,
+            }))
         }
         "ratchet" => {
             parts.extend(nested("Envelope.ratchet", 3, ratchet_parts(&message)));
