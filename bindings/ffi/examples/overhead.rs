@@ -20,7 +20,13 @@ fn main() -> Result<(), crosswire::Error> {
     let spk = SignedPreKey::generate(rng, &bob_id, SignedPreKeyId(1));
     let opk = OneTimePreKey::generate(rng, OneTimePreKeyId(1));
     let bundle = PreKeyBundle::new(&bob_id, &spk, Some(&opk)).map_err(crosswire::Error::Bundle)?;
-    let mut alice = Session::initiate(rng, &alice_id, &bundle, b"")?;
+    let mut alice = Session::initiate_with(
+        rng,
+        &alice_id,
+        &bundle,
+        b"",
+        crosswire::PostQuantum::Allowed,
+    )?;
     let first = alice.encrypt(rng, b"hi")?;
     let crosswire::Envelope::PreKey(p) = &first else {
         return Err(crosswire::Error::Decrypt(

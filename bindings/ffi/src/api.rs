@@ -237,8 +237,15 @@ impl Session {
         bundle: &PreKeyBundle,
         context: Vec<u8>,
     ) -> Result<Arc<Self>> {
-        let session =
-            crosswire::Session::initiate(&mut rand::rng(), &identity.0, &bundle.0, &context)?;
+        // Classical X3DH: the bindings do not expose KEM prekeys yet, so no bundle they build
+        // carries one (SPEC.md 15.6).
+        let session = crosswire::Session::initiate_with(
+            &mut rand::rng(),
+            &identity.0,
+            &bundle.0,
+            &context,
+            crosswire::PostQuantum::Allowed,
+        )?;
         Ok(Session::wrap(session))
     }
 

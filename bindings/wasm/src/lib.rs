@@ -235,11 +235,14 @@ impl Session {
         rng: Option<RandomSource>,
     ) -> Result<Session> {
         with_rng(rng, |r| {
-            Ok(Session(crosswire::Session::initiate(
+            // Classical X3DH: these bindings do not expose KEM prekeys yet, so no bundle they
+            // build carries one (SPEC.md 15.6).
+            Ok(Session(crosswire::Session::initiate_with(
                 r,
                 &identity.0,
                 &bundle.0,
                 context,
+                crosswire::PostQuantum::Allowed,
             )?))
         })
     }

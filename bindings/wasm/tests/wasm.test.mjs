@@ -175,7 +175,8 @@ test("session-state.json: stored sessions load and continue byte for byte", () =
   assert.ok(file.cases.length > 0);
   for (const c of file.cases) {
     const session = cw.Session.fromBytes(hex(c.state));
-    assert.equal(toHex(session.toBytes()), c.state, c.name);
+    // `rewritten`: what to_bytes writes for the loaded state (version 1 loads, version 2 is written).
+    assert.equal(toHex(session.toBytes()), c.rewritten ?? c.state, c.name);
     for (const op of c.next) {
       if (op.action === "decrypt") {
         assert.equal(toHex(session.decrypt(hex(op.envelope))), op.plaintext, c.name);
