@@ -233,7 +233,7 @@ impl GroupReceiver {
             .ok_or(GroupError::AuthenticationFailed)?;
         state.chain_key = chain_key;
         state.iteration = message.iteration + 1;
-        self.skipped.extend(staged);
+        self.extend_skipped(staged);
         let excess = self.skipped.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
         self.skipped.drain(..excess);
         Ok(plaintext)
@@ -248,6 +248,20 @@ impl GroupReceiver {
         message: &SenderKeyMessage,
     ) -> Result<Received, GroupError> {
         Ok(Received::decode(self.decrypt(sender, message)?))
+    }
+
+    /// Appends `staged` without leaving a seed in freed memory: moving values out of a buffer
+    /// (`extend` from a `Vec`, or a reallocating push) frees the old buffer with the moved
+    /// bytes still in it. So the values are cloned, and the originals dropped where they lie,
+    /// which zeroizes them; growth likewise clones into a fresh buffer.
+    fn extend_skipped(&mut self, staged: Vec<Skipped>) {
+        let needed = self.skipped.len() + staged.len();
+        if needed > self.skipped.capacity() {
+            let mut grown = VecDeque::with_capacity(needed.max(2 * self.skipped.capacity()));
+            grown.extend(self.skipped.iter().cloned());
+            self.skipped = grown;
+        }
+        self.skipped.extend(staged.iter().cloned());
     }
 
     /// Serializes the state (protobuf `GroupReceiverState`, version 1). Contains secrets:
