@@ -117,6 +117,31 @@ impl fmt::Display for AccountError {
     }
 }
 
+impl AccountError {
+    /// A stable, language-neutral name for this error (SPEC.md 14.14), for bindings and logs.
+    /// Store and core errors keep their own codes (`store.*`, SPEC.md 1.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccountError::Store(e) => e.code(),
+            AccountError::Crypto(e) => e.code(),
+            AccountError::IdentityChanged { .. } => "account.identity_changed",
+            AccountError::NoSession => "account.no_session",
+            AccountError::UnknownPreKey(_) => "account.unknown_prekey",
+            AccountError::UnknownSignedPreKey(_) => "account.unknown_signed_prekey",
+            AccountError::InvalidAddress => "account.invalid_address",
+            AccountError::AlreadyExists => "account.already_exists",
+            AccountError::NotFound => "account.not_found",
+            AccountError::PreKeyIdsExhausted => "account.prekey_ids_exhausted",
+            AccountError::InvalidSafetyNumber => "account.invalid_safety_number",
+            AccountError::DeviceRemoved(_) => "account.device_removed",
+            AccountError::SessionLost { .. } => "account.session_lost",
+            AccountError::MissingBundle(_) => "account.missing_bundle",
+            AccountError::NoDeviceList(_) => "account.no_device_list",
+            AccountError::TooManyDevices => "account.too_many_devices",
+        }
+    }
+}
+
 impl std::error::Error for AccountError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -136,5 +161,72 @@ impl From<StoreError> for AccountError {
 impl From<crate::Error> for AccountError {
     fn from(e: crate::Error) -> Self {
         AccountError::Crypto(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::keys::IdentityKeyPair;
+
+    /// Every account-specific variant and every store variant; core errors keep SPEC 1.1's codes.
+    fn own() -> Vec<AccountError> {
+        let address = DeviceAddress::new("u", 1).expect("address");
+        let key = Box::new(IdentityKeyPair::from_seed(&[7; 32]).public().clone());
+        vec![
+            AccountError::Store(StoreError::WrongKey),
+            AccountError::Store(StoreError::Corrupt),
+            AccountError::Store(StoreError::Busy),
+            AccountError::Store(StoreError::NewerSchema(9)),
+            AccountError::Store(StoreError::Io("disk full".into())),
+            AccountError::IdentityChanged {
+                address: address.clone(),
+                trusted: key.clone(),
+                received: key,
+            },
+            AccountError::NoSession,
+            AccountError::UnknownPreKey(OneTimePreKeyId(1)),
+            AccountError::UnknownSignedPreKey(SignedPreKeyId(1)),
+            AccountError::InvalidAddress,
+            AccountError::AlreadyExists,
+            AccountError::NotFound,
+            AccountError::PreKeyIdsExhausted,
+            AccountError::InvalidSafetyNumber,
+            AccountError::DeviceRemoved(address.clone()),
+            AccountError::SessionLost {
+                address: address.clone(),
+            },
+            AccountError::MissingBundle(address),
+            AccountError::NoDeviceList("u".into()),
+            AccountError::TooManyDevices,
+        ]
+    }
+
+    #[test]
+    fn codes_are_unique_and_the_spec_table_lists_each() {
+        let codes: BTreeSet<&str> = own().iter().map(AccountError::code).collect();
+        assert_eq!(codes.len(), own().len(), "duplicate codes");
+        let spec = include_str!("../../SPEC.md");
+        let start = spec
+            .find("<!-- account-error-codes:start -->")
+            .expect("table start");
+        let end = spec
+            .find("<!-- account-error-codes:end -->")
+            .expect("table end");
+        let table: BTreeSet<&str> = spec[start..end]
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert_eq!(table, codes);
+        assert_eq!(
+            AccountError::Crypto(crate::Error::Decrypt(
+                crate::error::DecryptError::DuplicateOrExpired
+            ))
+            .code(),
+            crate::Error::Decrypt(crate::error::DecryptError::DuplicateOrExpired).code()
+        );
     }
 }

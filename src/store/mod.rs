@@ -144,4 +144,17 @@ impl fmt::Display for StoreError {
     }
 }
 
+impl StoreError {
+    /// A stable, language-neutral name for this error (SPEC.md 14.14).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::WrongKey => "store.wrong_key",
+            StoreError::Corrupt => "store.corrupt",
+            StoreError::Busy => "store.busy",
+            StoreError::NewerSchema(_) => "store.newer_schema",
+            StoreError::Io(_) => "store.io",
+        }
+    }
+}
+
 impl std::error::Error for StoreError {}
