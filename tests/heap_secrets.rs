@@ -393,6 +393,21 @@ fn group_messages(
     (0..n).map(|_| sender.encrypt(rng, b"m").unwrap()).collect()
 }
 
+/// A group where Alice sent `from_alice` messages and Bob `from_bob`, and Carol read only the
+/// last of each: every earlier position is a skipped seed.
+fn group_with_skipped(
+    seed: u64,
+    from_alice: usize,
+    from_bob: usize,
+) -> (Group, Vec<SenderKeyMessage>, Vec<SenderKeyMessage>) {
+    let mut g = group(seed);
+    let a = group_messages(&mut g.rng, &mut g.alice_sender, from_alice);
+    let b = group_messages(&mut g.rng, &mut g.bob_sender, from_bob);
+    g.carol.decrypt(&g.alice, a.last().unwrap()).unwrap();
+    g.carol.decrypt(&g.bob, b.last().unwrap()).unwrap();
+    (g, a, b)
+}
+
 type GroupStep<'a> = StepOf<'a, GroupReceiver>;
 
 fn check_receiver(what: &str, receiver: &GroupReceiver, steps: &[GroupStep<'_>]) {
@@ -435,11 +450,7 @@ fn group_decrypt_out_of_order_frees_no_secret() {
 #[test]
 fn group_membership_changes_free_no_secret() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut g = group(12);
-    let a = group_messages(&mut g.rng, &mut g.alice_sender, 300);
-    let b = group_messages(&mut g.rng, &mut g.bob_sender, 300);
-    g.carol.decrypt(&g.alice, &a[299]).unwrap();
-    g.carol.decrypt(&g.bob, &b[299]).unwrap();
+    let (mut g, _, b) = group_with_skipped(12, 300, 300);
     // Alice rotates five times, with skipped seeds under some of the new keys.
     let mut rotations = Vec::new();
     for _ in 0..MAX_SENDER_KEY_STATES {
@@ -467,11 +478,7 @@ fn group_membership_changes_free_no_secret() {
 #[test]
 fn group_storage_frees_no_secret() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut g = group(13);
-    let a = group_messages(&mut g.rng, &mut g.alice_sender, 400);
-    let b = group_messages(&mut g.rng, &mut g.bob_sender, 100);
-    g.carol.decrypt(&g.alice, &a[399]).unwrap();
-    g.carol.decrypt(&g.bob, &b[99]).unwrap();
+    let (mut g, a, _) = group_with_skipped(13, 400, 100);
     g.carol.decrypt(&g.alice, &a[200]).unwrap();
 
     let bytes = g.carol.to_bytes();
