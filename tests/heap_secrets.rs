@@ -19,7 +19,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crosswire::{Envelope, IdentityKeyPair, PreKeyBundle, Session, SignedPreKey, SignedPreKeyId};
+use crosswire::{
+    Envelope, GroupId, GroupReceiver, GroupSender, IdentityKey, IdentityKeyPair,
+    MAX_SENDER_KEY_STATES, PreKeyBundle, SenderKeyDistribution, SenderKeyMessage, Session,
+    SignedPreKey, SignedPreKeyId,
+};
 use prost::Message;
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -134,17 +138,37 @@ fn assert_no_secret_freed(what: &str, patterns: &[[u8; 32]], op: impl FnOnce()) 
 
 /// Steps to run on a session. A dry run on a copy collects the secrets of every intermediate
 /// state; the real run is then scanned.
-type Step<'a> = Box<dyn Fn(&mut Session) + 'a>;
+type Step<'a> = StepOf<'a, Session>;
+/// A step on any state.
+type StepOf<'a, T> = Box<dyn Fn(&mut T) + 'a>;
 
 fn check_steps(what: &str, session: &Session, steps: &[Step<'_>]) {
-    let mut patterns = secrets(&session.to_bytes());
-    let mut dry = session.clone();
+    check_steps_of(
+        what,
+        session,
+        Session::clone,
+        |s| secrets(&s.to_bytes()),
+        steps,
+    );
+}
+
+/// [`check_steps`] for any state: `copy` makes the dry-run and real copies, `secrets` lists the
+/// secrets a state holds.
+fn check_steps_of<T>(
+    what: &str,
+    state: &T,
+    copy: impl Fn(&T) -> T,
+    secrets: impl Fn(&T) -> Vec<[u8; 32]>,
+    steps: &[StepOf<'_, T>],
+) {
+    let mut patterns = secrets(state);
+    let mut dry = copy(state);
     for step in steps {
         step(&mut dry);
-        patterns.extend(secrets(&dry.to_bytes()));
+        patterns.extend(secrets(&dry));
     }
     drop(dry);
-    let mut real = session.clone();
+    let mut real = copy(state);
     assert_no_secret_freed(what, &patterns, || {
         for step in steps {
             step(&mut real);
@@ -294,4 +318,230 @@ fn the_scanner_finds_an_unwiped_copy() {
         drop(std::hint::black_box(copy));
     });
     assert_eq!(hits, 1);
+}
+
+// Groups (SPEC.md 16): the receiver's chain keys and skipped seeds, the sender's chain key and
+// signing seed.
+
+/// Every secret in a serialized group receiver state.
+fn receiver_secrets(r: &GroupReceiver) -> Vec<[u8; 32]> {
+    let s = proto::GroupReceiverState::decode(&r.to_bytes()[..]).unwrap();
+    let chains = s
+        .senders
+        .iter()
+        .flat_map(|x| &x.states)
+        .map(|st| &st.chain_key);
+    let seeds = s.skipped.iter().map(|k| &k.message_seed);
+    chains
+        .chain(seeds)
+        .map(|v| v.as_slice().try_into().unwrap())
+        .collect()
+}
+
+/// The chain key and signing seed of a serialized group sender state.
+fn sender_secrets(g: &GroupSender) -> Vec<[u8; 32]> {
+    let s = proto::GroupSenderState::decode(&g.to_bytes()[..]).unwrap();
+    [s.chain_key, s.signing_seed]
+        .iter()
+        .map(|v| v.as_slice().try_into().unwrap())
+        .collect()
+}
+
+fn copy_sender(g: &GroupSender) -> GroupSender {
+    GroupSender::from_bytes(&g.to_bytes()).unwrap()
+}
+
+struct Group {
+    rng: ChaCha20Rng,
+    alice: IdentityKey,
+    alice_sender: GroupSender,
+    bob: IdentityKey,
+    bob_sender: GroupSender,
+    /// Carol's receiver, holding Alice's and Bob's keys.
+    carol: GroupReceiver,
+}
+
+fn group(seed: u64) -> Group {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let id = GroupId::random(&mut rng);
+    let alice = *IdentityKeyPair::generate(&mut rng).public();
+    let bob = *IdentityKeyPair::generate(&mut rng).public();
+    let alice_sender = GroupSender::new(&mut rng, id, &alice);
+    let bob_sender = GroupSender::new(&mut rng, id, &bob);
+    let mut carol = GroupReceiver::new(id);
+    carol
+        .process_distribution(&alice, &alice_sender.distribution())
+        .unwrap();
+    carol
+        .process_distribution(&bob, &bob_sender.distribution())
+        .unwrap();
+    Group {
+        rng,
+        alice,
+        alice_sender,
+        bob,
+        bob_sender,
+        carol,
+    }
+}
+
+fn group_messages(
+    rng: &mut ChaCha20Rng,
+    sender: &mut GroupSender,
+    n: usize,
+) -> Vec<SenderKeyMessage> {
+    (0..n).map(|_| sender.encrypt(rng, b"m").unwrap()).collect()
+}
+
+/// A group where Alice sent `from_alice` messages and Bob `from_bob`, and Carol read only the
+/// last of each: every earlier position is a skipped seed.
+fn group_with_skipped(
+    seed: u64,
+    from_alice: usize,
+    from_bob: usize,
+) -> (Group, Vec<SenderKeyMessage>, Vec<SenderKeyMessage>) {
+    let mut g = group(seed);
+    let a = group_messages(&mut g.rng, &mut g.alice_sender, from_alice);
+    let b = group_messages(&mut g.rng, &mut g.bob_sender, from_bob);
+    g.carol.decrypt(&g.alice, a.last().unwrap()).unwrap();
+    g.carol.decrypt(&g.bob, b.last().unwrap()).unwrap();
+    (g, a, b)
+}
+
+type GroupStep<'a> = StepOf<'a, GroupReceiver>;
+
+fn check_receiver(what: &str, receiver: &GroupReceiver, steps: &[GroupStep<'_>]) {
+    check_steps_of(
+        what,
+        receiver,
+        GroupReceiver::clone,
+        receiver_secrets,
+        steps,
+    );
+}
+
+#[test]
+fn group_decrypt_out_of_order_frees_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = group(11);
+    let a = group_messages(&mut g.rng, &mut g.alice_sender, 2400);
+    let b = group_messages(&mut g.rng, &mut g.bob_sender, 20);
+    // A few of Bob's seeds stored first, so later skips grow the store.
+    g.carol.decrypt(&g.bob, &b[9]).unwrap();
+    let (alice, bob) = (g.alice, g.bob);
+    let steps: Vec<GroupStep<'_>> = vec![
+        // Skips 299 of Alice's positions.
+        Box::new(|r| drop(r.decrypt(&alice, &a[299]).unwrap())),
+        // Late use of skipped seeds, from the middle of the store; a replay fails.
+        Box::new(|r| drop(r.decrypt(&alice, &a[150]).unwrap())),
+        Box::new(|r| drop(r.decrypt(&alice, &a[3]).unwrap())),
+        Box::new(|r| drop(r.decrypt(&bob, &b[4]).unwrap())),
+        Box::new(|r| assert!(r.decrypt(&alice, &a[150]).is_err())),
+        // 2000 more skips: past MAX_GROUP_SKIPPED_KEYS, the oldest (Bob's among them) are evicted.
+        Box::new(|r| drop(r.decrypt(&alice, &a[2300]).unwrap())),
+        Box::new(|r| assert!(r.decrypt(&bob, &b[5]).is_err())),
+        Box::new(|r| drop(r.decrypt(&alice, &a[2100]).unwrap())),
+        Box::new(|r| drop(r.decrypt(&bob, &b[15]).unwrap())),
+        Box::new(|r| drop(r.decrypt(&alice, &a[2399]).unwrap())),
+    ];
+    check_receiver("group decrypt", &g.carol, &steps);
+}
+
+#[test]
+fn group_membership_changes_free_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut g, _, b) = group_with_skipped(12, 300, 300);
+    // Alice rotates five times, with skipped seeds under some of the new keys.
+    let mut rotations = Vec::new();
+    for _ in 0..MAX_SENDER_KEY_STATES {
+        g.alice_sender.rotate(&mut g.rng);
+        let d = g.alice_sender.distribution();
+        let m = group_messages(&mut g.rng, &mut g.alice_sender, 5);
+        rotations.push((d, m));
+    }
+    let (alice, bob) = (g.alice, g.bob);
+    let mut steps: Vec<GroupStep<'_>> = Vec::new();
+    for (d, m) in &rotations {
+        // The fifth rotation evicts Alice's first key and its skipped seeds.
+        let plaintext = d.to_plaintext();
+        steps.push(Box::new(move |r| {
+            let d = SenderKeyDistribution::from_plaintext(&plaintext).unwrap();
+            r.process_distribution(&alice, &d).unwrap();
+        }));
+        steps.push(Box::new(move |r| drop(r.decrypt(&alice, &m[4]).unwrap())));
+    }
+    steps.push(Box::new(|r| drop(r.decrypt(&bob, &b[7]).unwrap())));
+    steps.push(Box::new(|r| assert!(r.forget_sender(&bob))));
+    check_receiver("group membership", &g.carol, &steps);
+}
+
+#[test]
+fn group_storage_frees_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut g, a, _) = group_with_skipped(13, 400, 100);
+    g.carol.decrypt(&g.alice, &a[200]).unwrap();
+
+    let bytes = g.carol.to_bytes();
+    let patterns = receiver_secrets(&g.carol);
+    assert!(patterns.len() > 400);
+    assert_no_secret_freed("group receiver to_bytes", &patterns, || {
+        drop(g.carol.to_bytes())
+    });
+    assert_no_secret_freed("group receiver from_bytes", &patterns, || {
+        drop(GroupReceiver::from_bytes(&bytes).unwrap())
+    });
+    let mut trailing = bytes.to_vec();
+    trailing.extend_from_slice(&[0x78, 0x01]);
+    let truncated = bytes[..bytes.len() - 40].to_vec();
+    assert_no_secret_freed(
+        "group receiver from_bytes of rejected states",
+        &patterns,
+        || {
+            assert!(GroupReceiver::from_bytes(&trailing).is_err());
+            assert!(GroupReceiver::from_bytes(&truncated).is_err());
+        },
+    );
+    trailing.iter_mut().for_each(|b| *b = 0);
+    // A loaded receiver goes on: late use, more skips, drop.
+    let loaded = GroupReceiver::from_bytes(&bytes).unwrap();
+    let alice = g.alice;
+    let more = group_messages(&mut g.rng, &mut g.alice_sender, 100);
+    let steps: Vec<GroupStep<'_>> = vec![
+        Box::new(|r| drop(r.decrypt(&alice, &a[17]).unwrap())),
+        Box::new(|r| drop(r.decrypt(&alice, &more[99]).unwrap())),
+    ];
+    check_receiver("loaded group receiver", &loaded, &steps);
+}
+
+#[test]
+fn group_sender_frees_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let g = group(14);
+    let rng = std::cell::RefCell::new(ChaCha20Rng::seed_from_u64(99));
+    let steps: Vec<StepOf<'_, GroupSender>> = vec![
+        Box::new(|s| drop(group_messages(&mut rng.borrow_mut(), s, 3))),
+        Box::new(|s| drop(s.distribution().to_plaintext())),
+        Box::new(|s| drop(s.distribution().to_bytes())),
+        Box::new(|s| s.rotate(&mut *rng.borrow_mut())),
+        Box::new(|s| drop(group_messages(&mut rng.borrow_mut(), s, 2))),
+        Box::new(|s| drop(GroupSender::from_bytes(&s.to_bytes()).unwrap())),
+    ];
+    let patterns = {
+        let mut dry = copy_sender(&g.alice_sender);
+        let mut p = sender_secrets(&dry);
+        for step in &steps {
+            step(&mut dry);
+            p.extend(sender_secrets(&dry));
+        }
+        p
+    };
+    // The real run draws the same randomness, so it rotates to the same keys.
+    *rng.borrow_mut() = ChaCha20Rng::seed_from_u64(99);
+    let mut real = copy_sender(&g.alice_sender);
+    assert_no_secret_freed("group sender", &patterns, || {
+        for step in &steps {
+            step(&mut real);
+        }
+        drop(real);
+    });
 }

@@ -18,7 +18,7 @@ use crate::content::PADDING_BUCKET;
 use crate::content::padding::{pad, unpad};
 use crate::keys::{Hex, IdentityKey, Redacted};
 use crate::proto;
-use crate::wire::decode_exact;
+use crate::wire::decode_exact_secret;
 
 /// Longest encoded distribution message: every field at its longest is 116 bytes.
 const MAX_DISTRIBUTION_LEN: usize = 128;
@@ -73,7 +73,7 @@ impl SenderKeyDistribution {
             signing_key: self.signing_key.as_bytes().to_vec(),
         };
         m.encode_raw(out);
-        m.chain_key.zeroize();
+        wipe(&mut m);
     }
 
     /// Decodes and validates a distribution message (canonical encoding, lengths, the signing
@@ -82,10 +82,10 @@ impl SenderKeyDistribution {
         if bytes.len() > MAX_DISTRIBUTION_LEN {
             return Err(GroupError::TooLarge);
         }
-        let mut m = decode_exact::<proto::SenderKeyDistributionMessage>(bytes)
+        let mut m = decode_exact_secret::<proto::SenderKeyDistributionMessage>(bytes, wipe)
             .ok_or(GroupError::Malformed)?;
         let result = Self::from_proto(&m);
-        m.chain_key.zeroize();
+        wipe(&mut m);
         result
     }
 
@@ -127,6 +127,11 @@ impl SenderKeyDistribution {
         let encoded = unpad(plaintext).map_err(|_| GroupError::Malformed)?;
         Self::from_bytes(encoded)
     }
+}
+
+/// Zeroizes the chain key of a decoded or to-be-encoded distribution.
+fn wipe(m: &mut proto::SenderKeyDistributionMessage) {
+    m.chain_key.zeroize();
 }
 
 /// An Ed25519 signing public key, validated by the rules of an identity key (canonical, not of

@@ -4,7 +4,7 @@
 //! Decryption is transactional: every value is computed into temporaries and the state is
 //! written only after the signature and the AEAD tag verified.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeMap;
 
 use core::fmt;
 
@@ -21,7 +21,8 @@ use crate::content::Received;
 use crate::error::StateError;
 use crate::keys::{IdentityKey, PUBLIC_KEY_LEN, Redacted};
 use crate::proto;
-use crate::wire::decode_exact;
+use crate::ratchet::skipped::{SkippedStore, StagedRun};
+use crate::wire::decode_exact_secret;
 
 /// Largest forward jump within one sender chain: a message more than this many positions past
 /// the next expected one is [`GroupError::TooFarAhead`], and nothing is derived.
@@ -58,14 +59,35 @@ struct SenderRecord {
     states: Vec<SenderKeyState>,
 }
 
-/// A skipped position's seed, kept for a message that arrives late.
-#[derive(Clone)]
-struct Skipped {
-    identity: [u8; PUBLIC_KEY_LEN],
-    key_id: SenderKeyId,
-    iteration: u32,
-    seed: SenderMessageSeed,
+impl SenderRecord {
+    /// Puts `state` first; returns the id of the oldest key if that made one too many.
+    ///
+    /// The keys never move to another buffer by a plain copy, and an evicted key is dropped in
+    /// place, so no chain key is left in freed or spare memory: growth clones into a buffer of
+    /// the final size (dropping, and so zeroizing, the old one), and eviction truncates before
+    /// the insert shifts the others up.
+    fn push_newest(&mut self, state: SenderKeyState) -> Option<SenderKeyId> {
+        if self.states.capacity() < MAX_SENDER_KEY_STATES {
+            let mut grown = Vec::with_capacity(MAX_SENDER_KEY_STATES);
+            grown.extend(self.states.iter().cloned());
+            self.states = grown;
+        }
+        let evicted = self
+            .states
+            .get(MAX_SENDER_KEY_STATES - 1)
+            .map(|oldest| oldest.key_id);
+        self.states.truncate(MAX_SENDER_KEY_STATES - 1);
+        self.states.insert(0, state);
+        evicted
+    }
 }
+
+/// A sender chain: the sender device's identity key and the sender key's id.
+type Chain = ([u8; PUBLIC_KEY_LEN], SenderKeyId);
+
+/// The seeds of skipped positions, kept for messages that arrive late: the ratchet's store,
+/// whose seeds are never moved or freed unwiped.
+type Skipped = SkippedStore<Chain, SenderMessageSeed, MAX_GROUP_SKIPPED_KEYS>;
 
 /// The sender keys this device has received for one group, from every other member device,
 /// and the seeds of skipped positions.
@@ -73,7 +95,7 @@ struct Skipped {
 pub struct GroupReceiver {
     group_id: GroupId,
     senders: BTreeMap<[u8; PUBLIC_KEY_LEN], SenderRecord>,
-    skipped: VecDeque<Skipped>,
+    skipped: Skipped,
 }
 
 impl GroupReceiver {
@@ -82,7 +104,7 @@ impl GroupReceiver {
         GroupReceiver {
             group_id,
             senders: BTreeMap::new(),
-            skipped: VecDeque::new(),
+            skipped: Skipped::default(),
         }
     }
 
@@ -123,24 +145,15 @@ impl GroupReceiver {
         {
             return Ok(());
         }
-        record.states.insert(
-            0,
-            SenderKeyState {
-                key_id: distribution.key_id,
-                iteration: distribution.iteration,
-                chain_key: distribution.chain_key.clone(),
-                signing_key: distribution.signing_key,
-            },
-        );
-        if record.states.len() > MAX_SENDER_KEY_STATES {
-            let evicted: Vec<SenderKeyId> = record
-                .states
-                .drain(MAX_SENDER_KEY_STATES..)
-                .map(|s| s.key_id)
-                .collect();
-            let id = *sender.as_bytes();
-            self.skipped
-                .retain(|k| !(k.identity == id && evicted.contains(&k.key_id)));
+        let evicted = record.push_newest(SenderKeyState {
+            key_id: distribution.key_id,
+            iteration: distribution.iteration,
+            chain_key: distribution.chain_key.clone(),
+            signing_key: distribution.signing_key,
+        });
+        if let Some(evicted) = evicted {
+            let chain = (*sender.as_bytes(), evicted);
+            self.skipped.retain_chains(|c| *c != chain);
         }
         Ok(())
     }
@@ -150,7 +163,7 @@ impl GroupReceiver {
     /// Returns whether the sender was known.
     pub fn forget_sender(&mut self, sender: &IdentityKey) -> bool {
         let id = *sender.as_bytes();
-        self.skipped.retain(|k| k.identity != id);
+        self.skipped.retain_chains(|(identity, _)| *identity != id);
         self.senders.remove(&id).is_some()
     }
 
@@ -195,36 +208,30 @@ impl GroupReceiver {
             message.iteration,
             &message.salt,
         );
+        let chain = (id, message.key_id);
         if message.iteration < state.iteration {
-            let at = self
+            let plaintext = self
                 .skipped
-                .iter()
-                .position(|k| {
-                    k.iteration == message.iteration
-                        && k.key_id == message.key_id
-                        && k.identity == id
-                })
-                .ok_or(GroupError::Duplicate)?;
-            let plaintext = self.skipped[at]
-                .seed
+                .get(&chain, message.iteration)
+                .ok_or(GroupError::Duplicate)?
                 .message_key(&message.salt)
                 .open(&ad, &message.ciphertext)
                 .ok_or(GroupError::AuthenticationFailed)?;
-            self.skipped.remove(at);
+            self.skipped.remove(&chain, message.iteration);
             return Ok(plaintext);
         }
         if message.iteration - state.iteration > MAX_GROUP_SKIP {
             return Err(GroupError::TooFarAhead);
         }
         let mut chain_key = state.chain_key.clone();
-        let mut staged = Vec::with_capacity((message.iteration - state.iteration) as usize);
-        for iteration in state.iteration..message.iteration {
-            staged.push(Skipped {
-                identity: id,
-                key_id: message.key_id,
-                iteration,
-                seed: chain_key.advance(),
-            });
+        let mut staged = StagedRun {
+            chain,
+            first: state.iteration,
+            // Allocated at its final size: growing would leave copies of the seeds in freed memory.
+            seeds: Vec::with_capacity((message.iteration - state.iteration) as usize),
+        };
+        for _ in state.iteration..message.iteration {
+            staged.seeds.push(chain_key.advance());
         }
         let plaintext = chain_key
             .advance()
@@ -233,9 +240,7 @@ impl GroupReceiver {
             .ok_or(GroupError::AuthenticationFailed)?;
         state.chain_key = chain_key;
         state.iteration = message.iteration + 1;
-        self.extend_skipped(staged);
-        let excess = self.skipped.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
-        self.skipped.drain(..excess);
+        self.skipped.extend(&[staged]);
         Ok(plaintext)
     }
 
@@ -248,20 +253,6 @@ impl GroupReceiver {
         message: &SenderKeyMessage,
     ) -> Result<Received, GroupError> {
         Ok(Received::decode(self.decrypt(sender, message)?))
-    }
-
-    /// Appends `staged` without leaving a seed in freed memory: moving values out of a buffer
-    /// (`extend` from a `Vec`, or a reallocating push) frees the old buffer with the moved
-    /// bytes still in it. So the values are cloned, and the originals dropped where they lie,
-    /// which zeroizes them; growth likewise clones into a fresh buffer.
-    fn extend_skipped(&mut self, staged: Vec<Skipped>) {
-        let needed = self.skipped.len() + staged.len();
-        if needed > self.skipped.capacity() {
-            let mut grown = VecDeque::with_capacity(needed.max(2 * self.skipped.capacity()));
-            grown.extend(self.skipped.iter().cloned());
-            self.skipped = grown;
-        }
-        self.skipped.extend(staged.iter().cloned());
     }
 
     /// Serializes the state (protobuf `GroupReceiverState`, version 1). Contains secrets:
@@ -290,12 +281,14 @@ impl GroupReceiver {
             skipped: self
                 .skipped
                 .iter()
-                .map(|k| proto::group_receiver_state::Skipped {
-                    identity: k.identity.to_vec(),
-                    key_id: k.key_id.0,
-                    iteration: k.iteration,
-                    message_seed: k.seed.as_bytes().to_vec(),
-                })
+                .map(
+                    |((identity, key_id), iteration, seed)| proto::group_receiver_state::Skipped {
+                        identity: identity.to_vec(),
+                        key_id: key_id.0,
+                        iteration,
+                        message_seed: seed.as_bytes().to_vec(),
+                    },
+                )
                 .collect(),
         };
         let mut out = Zeroizing::new(Vec::with_capacity(m.encoded_len()));
@@ -311,7 +304,7 @@ impl GroupReceiver {
         if bytes.len() > MAX_GROUP_STATE_LEN {
             return Err(GroupError::State(StateError::Malformed));
         }
-        let mut m = decode_exact::<proto::GroupReceiverState>(bytes)
+        let mut m = decode_exact_secret::<proto::GroupReceiverState>(bytes, wipe)
             .ok_or(GroupError::State(StateError::Malformed))?;
         let result = Self::from_proto(&m);
         wipe(&mut m);
@@ -361,8 +354,7 @@ impl GroupReceiver {
             }
             senders.insert(id, SenderRecord { identity, states });
         }
-        let mut seen = BTreeSet::new();
-        let mut skipped = VecDeque::with_capacity(m.skipped.len());
+        let mut skipped = Skipped::with_capacity(m.skipped.len());
         for k in &m.skipped {
             let identity: [u8; PUBLIC_KEY_LEN] =
                 k.identity.as_slice().try_into().map_err(|_| MALFORMED)?;
@@ -370,7 +362,7 @@ impl GroupReceiver {
                 .get(&identity)
                 .and_then(|r: &SenderRecord| r.states.iter().find(|s| s.key_id.0 == k.key_id))
                 .ok_or(MALFORMED)?;
-            if k.iteration >= state.iteration || !seen.insert((identity, k.key_id, k.iteration)) {
+            if k.iteration >= state.iteration {
                 return Err(MALFORMED);
             }
             let seed: [u8; KEY_LEN] = k
@@ -378,12 +370,10 @@ impl GroupReceiver {
                 .as_slice()
                 .try_into()
                 .map_err(|_| MALFORMED)?;
-            skipped.push_back(Skipped {
-                identity,
-                key_id: SenderKeyId(k.key_id),
-                iteration: k.iteration,
-                seed: SenderMessageSeed::new(seed),
-            });
+            let chain = (identity, SenderKeyId(k.key_id));
+            if !skipped.push_loaded(chain, k.iteration, SenderMessageSeed::new(seed)) {
+                return Err(MALFORMED);
+            }
         }
         Ok(GroupReceiver {
             group_id,

@@ -17,7 +17,7 @@ use crate::error::StateError;
 use crate::keys::{IdentityKey, Redacted};
 use crate::proto;
 use crate::wire::MAX_PLAINTEXT_LEN;
-use crate::wire::decode_exact;
+use crate::wire::decode_exact_secret;
 
 /// Storage format version of [`GroupSender::to_bytes`].
 const SENDER_STATE_VERSION: u32 = 1;
@@ -166,8 +166,7 @@ impl GroupSender {
         };
         let mut out = Zeroizing::new(Vec::with_capacity(m.encoded_len()));
         m.encode_raw(&mut *out);
-        m.chain_key.zeroize();
-        m.signing_seed.zeroize();
+        wipe(&mut m);
         out
     }
 
@@ -176,11 +175,10 @@ impl GroupSender {
         if bytes.len() > MAX_SENDER_STATE_LEN {
             return Err(GroupError::State(StateError::Malformed));
         }
-        let mut m = decode_exact::<proto::GroupSenderState>(bytes)
+        let mut m = decode_exact_secret::<proto::GroupSenderState>(bytes, wipe)
             .ok_or(GroupError::State(StateError::Malformed))?;
         let result = Self::from_proto(&m);
-        m.chain_key.zeroize();
-        m.signing_seed.zeroize();
+        wipe(&mut m);
         result
     }
 
@@ -209,6 +207,12 @@ impl GroupSender {
             signing: SigningKey::from_bytes(&seed),
         })
     }
+}
+
+/// Zeroizes the secret fields of a decoded or to-be-encoded state.
+fn wipe(m: &mut proto::GroupSenderState) {
+    m.chain_key.zeroize();
+    m.signing_seed.zeroize();
 }
 
 /// A new key id (different from `previous`), chain key and signing key.

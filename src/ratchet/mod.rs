@@ -267,10 +267,10 @@ impl DoubleRatchet {
 
 /// Advances `chain` to position `until`, returning the seeds of the positions passed over (none
 /// when `until` is not ahead). The caller has bounded the gap by [`MAX_SKIP`].
-fn skip_to(chain: &mut ReceivingChain, until: u32) -> StagedRun {
+fn skip_to(chain: &mut ReceivingChain, until: u32) -> StagedRun<PublicKey, MessageSeed> {
     let gap = until.saturating_sub(chain.counter);
     let mut run = StagedRun {
-        ratchet_key: chain.ratchet_key,
+        chain: chain.ratchet_key,
         first: chain.counter,
         // Allocated at its final size: growing would leave copies of the seeds in freed memory.
         seeds: Vec::with_capacity(gap as usize),

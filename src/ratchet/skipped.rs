@@ -1,6 +1,8 @@
-//! The store of skipped message seeds (SPEC.md section 5.6).
+//! The store of skipped message seeds (SPEC.md section 5.6), also the group receiver's
+//! (SPEC.md 16.7).
 //!
-//! Lookup by (ratchet key, counter) is a hash-map probe. Eviction is oldest-first through a queue
+//! A position is a chain's key (the ratchet key of a 1:1 chain; sender and key id of a group
+//! sender chain) and a counter. Lookup by position is a hash-map probe. Eviction is oldest-first through a queue
 //! of insertion sequence numbers; a used entry leaves the map at once and its queue slot is
 //! discarded lazily, so neither insertion nor use shifts other entries.
 //!
@@ -10,6 +12,7 @@
 //! freed and which only ever grows by cloning into a new array and dropping (zeroizing) the old.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 
 use zeroize::Zeroize;
 
@@ -19,61 +22,97 @@ use crate::keys::PublicKey;
 /// Most skipped message seeds one session keeps; the oldest are evicted first.
 pub const MAX_SKIPPED_KEYS: usize = 2000;
 
-type Position = (PublicKey, u32);
+/// The 1:1 ratchet's store: chains named by ratchet key.
+pub(crate) type SkippedKeys = SkippedStore<PublicKey, MessageSeed, MAX_SKIPPED_KEYS>;
 
-/// Seeds derived for consecutive positions `first..` of one chain, staged while a message is
-/// checked. Dropping it zeroizes every seed: its vector is allocated once at its final size.
-pub(crate) struct StagedRun {
-    pub(crate) ratchet_key: PublicKey,
+/// Seeds derived for consecutive positions `first..` of the chain `chain`, staged while a
+/// message is checked. Dropping it zeroizes every seed: its vector is allocated once at its
+/// final size.
+pub(crate) struct StagedRun<C, S> {
+    pub(crate) chain: C,
     pub(crate) first: u32,
-    pub(crate) seeds: Vec<MessageSeed>,
+    pub(crate) seeds: Vec<S>,
 }
 
-impl StagedRun {
-    fn positions(&self) -> impl Iterator<Item = (u32, &MessageSeed)> {
+impl<C, S> StagedRun<C, S> {
+    fn positions(&self) -> impl Iterator<Item = (u32, &S)> {
         (self.first..).zip(&self.seeds)
     }
 }
 
-#[derive(Clone, Default)]
-pub(crate) struct SkippedKeys {
+/// At most `MAX` seeds of type `S`, by position (chain `C`, counter), oldest evicted first.
+#[derive(Clone)]
+pub(crate) struct SkippedStore<C, S, const MAX: usize> {
     /// Position -> (slot in `seeds`, insertion sequence number).
-    map: HashMap<Position, (u32, u64)>,
-    order: VecDeque<(Position, u64)>,
-    seeds: Vec<MessageSeed>,
+    map: HashMap<(C, u32), (u32, u64)>,
+    order: VecDeque<((C, u32), u64)>,
+    seeds: Vec<S>,
     /// Slots of `seeds` that hold no live entry (all zero).
     free: Vec<u32>,
     next_seq: u64,
 }
 
-impl SkippedKeys {
-    pub(crate) fn get(&self, ratchet_key: &PublicKey, counter: u32) -> Option<&MessageSeed> {
-        let (slot, _) = self.map.get(&(*ratchet_key, counter))?;
+impl<C, S, const MAX: usize> Default for SkippedStore<C, S, MAX> {
+    fn default() -> Self {
+        SkippedStore {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            seeds: Vec::new(),
+            free: Vec::new(),
+            next_seq: 0,
+        }
+    }
+}
+
+impl<C: Copy + Eq + Hash, S: Clone + Zeroize, const MAX: usize> SkippedStore<C, S, MAX> {
+    pub(crate) fn get(&self, chain: &C, counter: u32) -> Option<&S> {
+        let (slot, _) = self.map.get(&(*chain, counter))?;
         self.seeds.get(*slot as usize)
     }
 
-    pub(crate) fn remove(&mut self, ratchet_key: &PublicKey, counter: u32) {
-        self.forget(&(*ratchet_key, counter));
+    pub(crate) fn remove(&mut self, chain: &C, counter: u32) {
+        self.forget(&(*chain, counter));
         // Keep the queue from filling with stale slots when many skipped keys get used.
-        if self.order.len() > 2 * MAX_SKIPPED_KEYS {
-            let map = &self.map;
-            self.order
-                .retain(|(pos, seq)| map.get(pos).is_some_and(|(_, s)| s == seq));
+        if self.order.len() > 2 * MAX {
+            self.compact();
         }
     }
 
-    /// Adds staged seeds in order, evicting the oldest entries beyond [`MAX_SKIPPED_KEYS`]:
-    /// the same result as appending everything and then evicting oldest-first, without ever
-    /// holding more than [`MAX_SKIPPED_KEYS`] seeds.
-    pub(crate) fn extend(&mut self, runs: &[StagedRun]) {
+    /// Drops every entry whose chain fails `keep`, zeroizing its seed.
+    pub(crate) fn retain_chains(&mut self, mut keep: impl FnMut(&C) -> bool) {
+        let (seeds, free) = (&mut self.seeds, &mut self.free);
+        self.map.retain(|(chain, _), (slot, _)| {
+            if keep(chain) {
+                return true;
+            }
+            if let Some(seed) = seeds.get_mut(*slot as usize) {
+                seed.zeroize();
+            }
+            free.push(*slot);
+            false
+        });
+        self.compact();
+    }
+
+    /// Drops the queue's stale slots, keeping the live entries in their order.
+    fn compact(&mut self) {
+        let map = &self.map;
+        self.order
+            .retain(|(pos, seq)| map.get(pos).is_some_and(|(_, s)| s == seq));
+    }
+
+    /// Adds staged seeds in order, evicting the oldest entries beyond `MAX`: the same result as
+    /// appending everything and then evicting oldest-first, without ever holding more than
+    /// `MAX` seeds.
+    pub(crate) fn extend(&mut self, runs: &[StagedRun<C, S>]) {
         let total: usize = runs.iter().map(|r| r.seeds.len()).sum();
-        let overflow = (self.len() + total).saturating_sub(MAX_SKIPPED_KEYS);
+        let overflow = (self.len() + total).saturating_sub(MAX);
         let mut evict = overflow.min(self.len());
         while evict > 0 && self.evict_oldest() {
             evict -= 1;
         }
         // What is still over the bound are the batch's own oldest seeds: never stored.
-        let skip_new = (self.len() + total).saturating_sub(MAX_SKIPPED_KEYS);
+        let skip_new = (self.len() + total).saturating_sub(MAX);
         self.reserve(total - skip_new);
         let mut skip = skip_new;
         for run in runs {
@@ -82,30 +121,25 @@ impl SkippedKeys {
                     skip -= 1;
                     continue;
                 }
-                self.insert(run.ratchet_key, counter, seed.clone());
+                self.insert(run.chain, counter, seed.clone());
             }
         }
     }
 
     /// A store able to take `n` entries without growing, for loading a stored session.
     pub(crate) fn with_capacity(n: usize) -> Self {
-        let mut s = SkippedKeys::default();
+        let mut s = Self::default();
         s.reserve(n);
         s
     }
 
     /// Appends one loaded entry (oldest first). `false` if its position is already stored.
-    pub(crate) fn push_loaded(
-        &mut self,
-        ratchet_key: PublicKey,
-        counter: u32,
-        seed: MessageSeed,
-    ) -> bool {
-        if self.map.contains_key(&(ratchet_key, counter)) {
+    pub(crate) fn push_loaded(&mut self, chain: C, counter: u32, seed: S) -> bool {
+        if self.map.contains_key(&(chain, counter)) {
             return false;
         }
         self.reserve(1);
-        self.insert(ratchet_key, counter, seed);
+        self.insert(chain, counter, seed);
         true
     }
 
@@ -114,7 +148,7 @@ impl SkippedKeys {
     }
 
     /// Live entries, oldest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&PublicKey, u32, &MessageSeed)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&C, u32, &S)> {
         self.order.iter().filter_map(|(pos, seq)| {
             let (slot, s) = self.map.get(pos)?;
             let seed = self.seeds.get(*slot as usize)?;
@@ -127,9 +161,7 @@ impl SkippedKeys {
         let needed = n.saturating_sub(self.free.len());
         let len = self.seeds.len();
         if len + needed > self.seeds.capacity() {
-            let capacity = (len + needed)
-                .max(len * 2)
-                .min(MAX_SKIPPED_KEYS.max(len + needed));
+            let capacity = (len + needed).max(len * 2).min(MAX.max(len + needed));
             let mut grown = Vec::with_capacity(capacity);
             grown.extend(self.seeds.iter().cloned());
             // The old array is dropped element by element, so every seed in it is zeroized.
@@ -140,8 +172,8 @@ impl SkippedKeys {
     }
 
     /// Stores one entry; `reserve` must have made room.
-    fn insert(&mut self, ratchet_key: PublicKey, counter: u32, seed: MessageSeed) {
-        let pos = (ratchet_key, counter);
+    fn insert(&mut self, chain: C, counter: u32, seed: S) {
+        let pos = (chain, counter);
         // A position stored again (only a peer reusing a ratchet key can do this) replaces the
         // old seed; the old queue slot goes stale.
         self.forget(&pos);
@@ -164,7 +196,7 @@ impl SkippedKeys {
     }
 
     /// Drops the entry at `pos`, zeroizing its seed in place.
-    fn forget(&mut self, pos: &Position) {
+    fn forget(&mut self, pos: &(C, u32)) {
         if let Some((slot, _)) = self.map.remove(pos) {
             if let Some(seed) = self.seeds.get_mut(slot as usize) {
                 seed.zeroize();
@@ -199,9 +231,9 @@ mod tests {
         MessageSeed::new(b)
     }
 
-    fn run(k: u8, counters: core::ops::Range<u32>) -> StagedRun {
+    fn run(k: u8, counters: core::ops::Range<u32>) -> StagedRun<PublicKey, MessageSeed> {
         StagedRun {
-            ratchet_key: key(k),
+            chain: key(k),
             first: counters.start,
             seeds: counters.map(seed).collect(),
         }
@@ -297,6 +329,24 @@ mod tests {
         assert_eq!(counters(&s), [(1, 2), (1, 1), (1, 0)]);
         s.extend(&[run(5, 0..MAX_SKIPPED_KEYS as u32 - 2)]);
         assert_eq!(counters(&s)[..2], [(1, 1), (1, 0)]);
+    }
+
+    #[test]
+    fn retain_chains_drops_whole_chains_and_keeps_the_order() {
+        let mut s = SkippedKeys::default();
+        s.extend(&[run(1, 1..4), run(2, 1..3), run(1, 5..6), run(3, 1..2)]);
+        s.retain_chains(|k| k.as_bytes()[0] != 1);
+        assert_eq!(counters(&s), [(2, 1), (2, 2), (3, 1)]);
+        assert_eq!(s.order.len(), 3, "the queue is compacted");
+        assert_eq!(s.free.len(), 4);
+        assert!(
+            s.free
+                .iter()
+                .all(|&i| s.seeds[i as usize].as_bytes() == &[0; 32])
+        );
+        s.extend(&[run(4, 1..5)]);
+        assert_eq!(s.seeds.len(), 7, "freed slots are reused");
+        assert_eq!(counters(&s)[3..], [(4, 1), (4, 2), (4, 3), (4, 4)]);
     }
 
     #[test]
