@@ -7,14 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../../..");
-const pkg = process.env.CROSSWIRE_WASM_PKG ?? path.join(root, "target/wasm-pkg");
-const cw = createRequire(import.meta.url)(path.join(pkg, "crosswire_wasm.js"));
+import { cw, root } from "./pkg.mjs";
 
 const hex = (s) => Uint8Array.from(Buffer.from(s, "hex"));
 const toHex = (b) => Buffer.from(b).toString("hex");
