@@ -252,9 +252,9 @@ fn seq_from_js(seq: f64) -> Result<u64> {
 
 fn storage_key(bytes: Vec<u8>) -> Result<StorageKey> {
     let bytes = Zeroizing::new(bytes);
-    let key: [u8; STORAGE_KEY_LEN] = bytes[..].try_into().map_err(|_| {
-        CrosswireError::new("InvalidArgument", "the storage key must be 32 bytes")
-    })?;
+    let key: [u8; STORAGE_KEY_LEN] = bytes[..]
+        .try_into()
+        .map_err(|_| CrosswireError::new("InvalidArgument", "the storage key must be 32 bytes"))?;
     Ok(StorageKey::from_bytes(key))
 }
 
@@ -396,7 +396,12 @@ impl Account {
 
     /// Every message decrypted and not yet acknowledged, oldest first.
     pub fn inbox(&mut self) -> Result<Vec<InboxMessage>> {
-        Ok(self.0.inbox()?.into_iter().map(InboxMessage::from).collect())
+        Ok(self
+            .0
+            .inbox()?
+            .into_iter()
+            .map(InboxMessage::from)
+            .collect())
     }
 
     /// Removes message `seq` from the inbox once the application has stored it; returns

@@ -138,15 +138,25 @@ mod tests {
             "a core error inside an account error crosses as the core error"
         );
         let store = CrosswireError::from(AccountError::Store(StoreError::WrongKey));
-        assert_eq!((store.code(), store.kind()), ("store.wrong_key".into(), "Store".into()));
+        assert_eq!(
+            (store.code(), store.kind()),
+            ("store.wrong_key".into(), "Store".into())
+        );
         let none = CrosswireError::from(AccountError::NoSession);
-        assert_eq!((none.code(), none.kind()), ("account.no_session".into(), "Account".into()));
+        assert_eq!(
+            (none.code(), none.kind()),
+            ("account.no_session".into(), "Account".into())
+        );
         assert!(none.message().starts_with("account.no_session: "));
     }
 
     #[test]
     fn identity_changed_carries_the_received_key() {
-        let key = |b| crosswire::IdentityKeyPair::from_seed(&[b; 32]).public().clone();
+        let key = |b| {
+            crosswire::IdentityKeyPair::from_seed(&[b; 32])
+                .public()
+                .clone()
+        };
         let e = CrosswireError::from(AccountError::IdentityChanged {
             address: DeviceAddress::new("bob@b.example", 2).unwrap(),
             trusted: Box::new(key(1)),

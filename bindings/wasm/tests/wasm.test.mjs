@@ -90,11 +90,12 @@ test("conversation between two wasm devices", () => {
 
   // Typed errors, and the session survives them.
   assert.throws(() => bob.decrypt(env), (e) => e instanceof cw.CrosswireError &&
-    e.kind === "Decrypt" && e.reason === "DuplicateOrExpired");
+    e.kind === "Decrypt" && e.reason === "DuplicateOrExpired" &&
+    e.code === "decrypt.duplicate_or_expired");
   const tampered = alice.encrypt(utf8("x"));
   tampered[tampered.length - 1] ^= 0x80;
   assert.throws(() => bob.decrypt(tampered), (e) => e.kind === "Decrypt" &&
-    e.reason === "AuthenticationFailed");
+    e.reason === "AuthenticationFailed" && e.code === "decrypt.authentication_failed");
   assert.throws(() => bob.decrypt(utf8("garbage")), (e) => e.kind === "Wire");
   assert.throws(() => cw.PreKeyBundle.fromBytes(utf8("nope")), (e) => e.kind === "Bundle");
   send(alice, bob, "still fine");
@@ -196,5 +197,5 @@ test("media.json: attachment ciphertexts byte for byte", () => {
 
 test("a misbehaving random source is an error, not a key made of zeros", () => {
   assert.throws(() => cw.IdentityKeyPair.generate({ fill: () => new Uint8Array(3) }),
-    (e) => e.kind === "InvalidArgument");
+    (e) => e.kind === "InvalidArgument" && e.code === "binding.invalid_argument");
 });
