@@ -129,6 +129,13 @@ impl InboxMessage {
     pub fn plaintext(&self) -> Vec<u8> {
         self.plaintext.to_vec()
     }
+
+    /// The plaintext decoded as content (SPEC.md 9): its `kind` is `"undecodable"` for a
+    /// message sent with `encrypt` rather than `encryptContent`.
+    #[wasm_bindgen(getter)]
+    pub fn content(&self) -> Content {
+        Content(crosswire::Content::from_plaintext(&self.plaintext).ok())
+    }
 }
 
 impl From<account::InboxEntry> for InboxMessage {
@@ -138,35 +145,6 @@ impl From<account::InboxEntry> for InboxMessage {
             sender: Address(e.from),
             plaintext: e.plaintext,
         }
-    }
-}
-
-/// A decrypted message carrying content.
-#[wasm_bindgen]
-pub struct ReceivedContent {
-    seq: u64,
-    sender: Address,
-    content: crosswire::Content,
-}
-
-#[wasm_bindgen]
-impl ReceivedContent {
-    /// Its place in the inbox: pass it to `ack`.
-    #[wasm_bindgen(getter)]
-    pub fn seq(&self) -> f64 {
-        seq_to_js(self.seq)
-    }
-
-    /// Who sent it.
-    #[wasm_bindgen(getter)]
-    pub fn sender(&self) -> Address {
-        self.sender.clone()
-    }
-
-    /// The content.
-    #[wasm_bindgen(getter)]
-    pub fn content(&self) -> Content {
-        Content(Some(self.content.clone()))
     }
 }
 
@@ -379,18 +357,13 @@ impl Account {
         with_rng(None, |r| Ok(account.decrypt(r, &from.0, envelope)?.into()))
     }
 
-    /// [`decrypt`](Self::decrypt) for an envelope carrying content; nothing is written unless
-    /// the content is valid.
+    /// [`decrypt`](Self::decrypt) for an envelope carrying content (read it from the message's
+    /// `content`); nothing is written unless the content is valid.
     #[wasm_bindgen(js_name = decryptContent)]
-    pub fn decrypt_content(&mut self, from: &Address, envelope: &[u8]) -> Result<ReceivedContent> {
+    pub fn decrypt_content(&mut self, from: &Address, envelope: &[u8]) -> Result<InboxMessage> {
         let account = &mut self.0;
         with_rng(None, |r| {
-            let (entry, content) = account.decrypt_content(r, &from.0, envelope)?;
-            Ok(ReceivedContent {
-                seq: entry.seq,
-                sender: Address(entry.from),
-                content,
-            })
+            Ok(account.decrypt_content(r, &from.0, envelope)?.0.into())
         })
     }
 

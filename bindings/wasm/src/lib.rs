@@ -18,8 +18,7 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 pub use account::{
-    Account, Address, BundleSource, DeviceChanges, InboxMessage, Outgoing, PublishedPreKey,
-    ReceivedContent, Upload,
+    Account, Address, BundleSource, DeviceChanges, InboxMessage, Outgoing, PublishedPreKey, Upload,
 };
 pub use error::CrosswireError;
 pub use rng::RandomSource;

@@ -57,6 +57,7 @@ test("conversation between two wasm accounts: session, both ways, attachment, re
   sendText(alice, ALICE(), bob, BOB(), "How are you?");
   const raw = bob.decrypt(ALICE(), alice.encrypt(BOB(), undefined, utf8("raw bytes")));
   assert.equal(text(raw.plaintext), "raw bytes");
+  assert.equal(raw.content.kind, "undecodable", "raw bytes are not content");
   bob.ack(raw.seq);
 
   // An attachment: encrypted once, uploaded, its pointer sent in content.
@@ -90,6 +91,8 @@ test("conversation between two wasm accounts: session, both ways, attachment, re
   const inbox = alice.inbox();
   assert.equal(inbox.length, 1, "an unacknowledged message survives the restart");
   assert.equal(inbox[0].seq, pending.seq);
+  assert.equal(inbox[0].content.textBody, "while you were away");
+  assert.equal(inbox[0].sender.user, "bob@b.example");
   assert.equal(alice.ack(inbox[0].seq), true);
   sendText(alice, ALICE(), bob, BOB(), "after the restart");
   sendText(bob, BOB(), alice, ALICE(), "still here");
