@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn every_error_carries_the_core_code() {
         let decrypt = crosswire::Error::Decrypt(crosswire::DecryptError::AuthenticationFailed);
-        let e = CrosswireError::from(decrypt.clone());
+        let e = CrosswireError::from(decrypt);
         assert_eq!(e.code(), "decrypt.authentication_failed");
         assert_eq!(e.kind(), "Decrypt");
         assert_eq!(
@@ -152,11 +152,7 @@ mod tests {
 
     #[test]
     fn identity_changed_carries_the_received_key() {
-        let key = |b| {
-            crosswire::IdentityKeyPair::from_seed(&[b; 32])
-                .public()
-                .clone()
-        };
+        let key = |b| *crosswire::IdentityKeyPair::from_seed(&[b; 32]).public();
         let e = CrosswireError::from(AccountError::IdentityChanged {
             address: DeviceAddress::new("bob@b.example", 2).unwrap(),
             trusted: Box::new(key(1)),
