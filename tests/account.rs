@@ -19,6 +19,10 @@ macro_rules! on_every_store {
         mod memory {
             $( #[test] fn $name() { super::$name(&mut super::support::Memory); } )*
         }
+        /// Every restart through `MemoryStore::export` and `import` (a web client's reload).
+        mod memory_export {
+            $( #[test] fn $name() { super::$name(&mut super::support::MemoryExport); } )*
+        }
         #[cfg(feature = "sqlite")]
         mod sqlite {
             $( #[test] fn $name() { super::$name(&mut super::support::Sqlite::new()); } )*

@@ -347,6 +347,13 @@ impl<S: Store> Account<S> {
         self.store
     }
 
+    /// The store, read-only: for a backend's own calls that need no transaction, such as
+    /// [`MemoryStore::export`](crate::store::MemoryStore::export). Every change still goes
+    /// through the account.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     // ------------------------------------------------------------------------- prekeys ----
 
     /// Runs the prekey lifecycle at the clock's current time, in one transaction:

@@ -31,6 +31,20 @@ impl Backend for Memory {
     }
 }
 
+/// [`MemoryStore`] whose restart goes through [`MemoryStore::export`] and
+/// [`MemoryStore::import`], as a web client's reload does.
+pub struct MemoryExport;
+
+impl Backend for MemoryExport {
+    type S = MemoryStore;
+    fn create(&mut self, _: &str) -> MemoryStore {
+        MemoryStore::new()
+    }
+    fn reopen(&mut self, _: &str, old: MemoryStore) -> MemoryStore {
+        MemoryStore::import(&old.export()).expect("an export imports")
+    }
+}
+
 /// A test clock, in seconds, shared by every device of a test.
 #[derive(Clone)]
 pub struct TestClock(Arc<AtomicU64>);

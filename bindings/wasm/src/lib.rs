@@ -1,26 +1,32 @@
 //! crosswire for JavaScript (browsers and Node.js), through wasm-bindgen.
 //!
-//! The same objects as the UniFFI bindings (bindings/ffi): identities, prekeys, bundles,
-//! sessions, content and attachments. Randomness comes from the platform CSPRNG
+//! The same objects as the UniFFI bindings (bindings/ffi): the account layer ([`Account`], over
+//! a `MemoryStore` whose sealed rows the application persists) and the core's identities,
+//! prekeys, bundles, sessions, content and attachments. Randomness comes from the platform CSPRNG
 //! (`crypto.getRandomValues`, through getrandom's `wasm_js` backend) unless the caller passes a
 //! [`RandomSource`]: that hook exists so that tests can replay the random values recorded in
 //! the committed test vectors and check the wasm build byte for byte. Applications leave it out.
 //!
-//! Failures throw a [`CrosswireError`] object (`kind`, `reason`, `message`), never a panic.
+//! Failures throw a [`CrosswireError`] object (`code`, `kind`, `reason`, `message`), never a
+//! panic.
 
+mod account;
 mod error;
 mod rng;
 
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
+pub use account::{
+    Account, Address, BundleSource, DeviceChanges, InboxMessage, Outgoing, PublishedPreKey, Upload,
+};
 pub use error::CrosswireError;
 pub use rng::RandomSource;
 
 use crosswire::{AttachmentKind, AttachmentPointer, Body, Received};
 use rng::with_rng;
 
-type Result<T> = std::result::Result<T, CrosswireError>;
+pub(crate) type Result<T> = std::result::Result<T, CrosswireError>;
 
 /// A device's long-term identity key pair. The secret half never leaves the module.
 #[wasm_bindgen]
@@ -409,7 +415,7 @@ impl Content {
 
 /// Milliseconds since the Unix epoch, from JavaScript's clock on wasm (the standard library's
 /// clock panics there).
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
     {
         // Non-negative and below 2^53: an exact integer.

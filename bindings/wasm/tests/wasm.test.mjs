@@ -7,14 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../../..");
-const pkg = process.env.CROSSWIRE_WASM_PKG ?? path.join(root, "target/wasm-pkg");
-const cw = createRequire(import.meta.url)(path.join(pkg, "crosswire_wasm.js"));
+import { cw, root } from "./pkg.mjs";
 
 const hex = (s) => Uint8Array.from(Buffer.from(s, "hex"));
 const toHex = (b) => Buffer.from(b).toString("hex");
@@ -96,11 +90,12 @@ test("conversation between two wasm devices", () => {
 
   // Typed errors, and the session survives them.
   assert.throws(() => bob.decrypt(env), (e) => e instanceof cw.CrosswireError &&
-    e.kind === "Decrypt" && e.reason === "DuplicateOrExpired");
+    e.kind === "Decrypt" && e.reason === "DuplicateOrExpired" &&
+    e.code === "decrypt.duplicate_or_expired");
   const tampered = alice.encrypt(utf8("x"));
   tampered[tampered.length - 1] ^= 0x80;
   assert.throws(() => bob.decrypt(tampered), (e) => e.kind === "Decrypt" &&
-    e.reason === "AuthenticationFailed");
+    e.reason === "AuthenticationFailed" && e.code === "decrypt.authentication_failed");
   assert.throws(() => bob.decrypt(utf8("garbage")), (e) => e.kind === "Wire");
   assert.throws(() => cw.PreKeyBundle.fromBytes(utf8("nope")), (e) => e.kind === "Bundle");
   send(alice, bob, "still fine");
@@ -202,5 +197,5 @@ test("media.json: attachment ciphertexts byte for byte", () => {
 
 test("a misbehaving random source is an error, not a key made of zeros", () => {
   assert.throws(() => cw.IdentityKeyPair.generate({ fill: () => new Uint8Array(3) }),
-    (e) => e.kind === "InvalidArgument");
+    (e) => e.kind === "InvalidArgument" && e.code === "binding.invalid_argument");
 });
