@@ -36,7 +36,7 @@ pub(super) const STATE_VERSION: u32 = 2;
 const STATE_VERSION_1: u32 = 1;
 
 /// Length of a message seed in a stored run.
-const SEED_LEN: usize = 32;
+pub(super) const SEED_LEN: usize = 32;
 
 /// Longest serialized session accepted: a full skipped-key store in the version 1 layout
 /// (about 76 bytes an entry; version 2 needs at most 37) plus the largest context, with room to

@@ -256,21 +256,9 @@ const GET: [&str; 6] = per_table!("SELECT value FROM ", " WHERE key = ?1");
 const PUT: [&str; 6] = per_table!("INSERT OR REPLACE INTO ", " (key, value) VALUES (?1, ?2)");
 const DELETE: [&str; 6] = per_table!("DELETE FROM ", " WHERE key = ?1");
 
-/// `table`'s place in [`Table::ALL`].
-fn index(table: Table) -> usize {
-    match table {
-        Table::Meta => 0,
-        Table::SignedPreKeys => 1,
-        Table::OneTimePreKeys => 2,
-        Table::Sessions => 3,
-        Table::Identities => 4,
-        Table::Inbox => 5,
-    }
-}
-
 impl Transaction for SqliteTransaction<'_> {
     fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let sql = GET[index(table)];
+        let sql = GET[table.index()];
         self.run(|conn| {
             conn.prepare_cached(sql)?
                 .query_row([key], |row| row.get(0))
@@ -279,12 +267,12 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        let sql = PUT[index(table)];
+        let sql = PUT[table.index()];
         self.run(|conn| conn.prepare_cached(sql)?.execute([key, value]).map(drop))
     }
 
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<bool, StoreError> {
-        let sql = DELETE[index(table)];
+        let sql = DELETE[table.index()];
         let deleted = self.run(|conn| conn.prepare_cached(sql)?.execute([key]))? > 0;
         // Key material forces a scrub (a checkpoint costs milliseconds: two fsyncs). An
         // acknowledged inbox row holds a message the application has already saved, so it
@@ -583,7 +571,6 @@ mod tests {
     #[test]
     fn per_row_statements_name_their_table() {
         for (i, table) in Table::ALL.into_iter().enumerate() {
-            assert_eq!(index(table), i);
             let name = table.name();
             assert_eq!(GET[i], format!("SELECT value FROM {name} WHERE key = ?1"));
             assert_eq!(
