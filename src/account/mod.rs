@@ -13,6 +13,7 @@ mod address;
 mod devices;
 mod error;
 mod healing;
+mod memo;
 mod prekeys;
 mod receive;
 mod records;
@@ -664,9 +665,23 @@ const SESSION_CACHE_LEN: usize = 64;
 /// byte-for-byte that row: any write by another handle seals with a fresh nonce, so it never
 /// matches, and the store stays the only source of truth. It saves parsing the session
 /// (which validates every key in it) on every message.
-#[derive(Default)]
+///
+/// It also remembers parsed trust records and device lists by their sealed bytes
+/// ([`memo`]), which a send reads for every device.
 struct SessionCache {
     entries: HashMap<Vec<u8>, Cached>,
+    trust: memo::Memo<TrustRecord>,
+    devices: memo::Memo<DeviceList>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache {
+            entries: HashMap::new(),
+            trust: memo::Memo::new(Table::Identities),
+            devices: memo::Memo::new(Table::Meta),
+        }
+    }
 }
 
 struct Cached {
@@ -702,6 +717,30 @@ impl SessionCache {
 
     fn forget(&mut self, key: &[u8]) {
         self.entries.remove(key);
+    }
+
+    /// [`load_trust`], parsing only a row not seen before.
+    fn trust(
+        &mut self,
+        tx: &mut impl Transaction,
+        sealer: &Sealer,
+        key: &[u8],
+    ) -> Result<Option<TrustRecord>, StoreError> {
+        Ok(self
+            .trust
+            .get(tx, sealer, key, TrustRecord::decode)?
+            .copied())
+    }
+
+    /// [`load_devices`], parsing only a row not seen before.
+    fn devices(
+        &mut self,
+        tx: &mut impl Transaction,
+        sealer: &Sealer,
+        user: &str,
+    ) -> Result<Option<&DeviceList>, StoreError> {
+        self.devices
+            .get(tx, sealer, &devices::meta_key(user), DeviceList::decode)
     }
 }
 

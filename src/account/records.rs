@@ -4,10 +4,12 @@
 //! Previous sessions are kept as their serialized bytes and parsed only when the current one
 //! fails to decrypt, so the common case parses one session per operation.
 
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::session::{MAX_STATE_LEN, Session};
-use crate::store::StoreError;
+use crate::store::seal::Sealer;
+use crate::store::{StoreError, Table, Transaction};
 
 /// How many previous sessions a record keeps besides the current one.
 ///
@@ -76,7 +78,7 @@ impl Record {
     pub(crate) fn promote(&mut self, i: usize, session: &Session) {
         if i < self.entries.len() {
             let mut entry = self.entries.remove(i);
-            entry.state = session.to_bytes();
+            session.write_bytes(&mut entry.state);
             self.entries.insert(0, entry);
             self.archived = false;
         }
@@ -85,19 +87,29 @@ impl Record {
     /// Stores the new state of entry `i` without changing which session is current.
     pub(crate) fn update(&mut self, i: usize, session: &Session) {
         if let Some(entry) = self.entries.get_mut(i) {
-            entry.state = session.to_bytes();
+            session.write_bytes(&mut entry.state);
         }
     }
 
     /// `u8(version) || u8(n) || n * (u64be(created_at) || u32be(len) || state)`, version 1 for
     /// a record with a current session and 2 for an archived one.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let len = 2 + self
+        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// The length of [`encode`](Self::encode)'s output.
+    pub(crate) fn encoded_len(&self) -> usize {
+        2 + self
             .entries
             .iter()
             .map(|e| ENTRY_HEADER_LEN + e.state.len())
-            .sum::<usize>();
-        let mut out = Zeroizing::new(Vec::with_capacity(len));
+            .sum::<usize>()
+    }
+
+    /// Appends [`encode`](Self::encode)'s output to `out`.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         out.push(if self.archived {
             ARCHIVED_VERSION
         } else {
@@ -111,7 +123,6 @@ impl Record {
             out.extend_from_slice(&(e.state.len() as u32).to_be_bytes());
             out.extend_from_slice(&e.state);
         }
-        out
     }
 
     /// Parses [`encode`](Self::encode)'s output exactly; anything else is
@@ -172,6 +183,22 @@ pub(crate) fn base_key(state: &[u8]) -> Result<[u8; 32], StoreError> {
         .map_err(|_| StoreError::Corrupt)
 }
 
+/// Seals `record` straight from its entries (no plaintext copy of the whole record) and writes
+/// it as the record of `key`; returns the sealed row, for the session cache.
+pub(crate) fn put_record<R: CryptoRng + ?Sized>(
+    tx: &mut impl Transaction,
+    sealer: &Sealer,
+    rng: &mut R,
+    key: &[u8],
+    record: &Record,
+) -> Result<Vec<u8>, StoreError> {
+    let row = sealer.seal_with(rng, Table::Sessions, key, record.encoded_len(), |out| {
+        record.encode_into(out)
+    })?;
+    tx.put(Table::Sessions, key, &row)?;
+    Ok(row)
+}
+
 /// Parses stored session bytes; a state that does not load is corruption of the store (it was
 /// written by this code and authenticated by the seal).
 pub(crate) fn load_session(state: &[u8]) -> Result<Session, StoreError> {
@@ -198,6 +225,7 @@ mod tests {
     fn encoding_round_trips_and_rejects_everything_else() {
         let r = record(3);
         let bytes = r.encode();
+        assert_eq!(bytes.len(), r.encoded_len());
         assert_eq!(
             &bytes[..2 + 12 + 1],
             &[1, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0][..]

@@ -4,11 +4,12 @@
 
 use rand_core::CryptoRng;
 
-use super::records::{Record, load_session};
+use super::devices::DeviceList;
+use super::records::{Record, load_session, put_record};
 use super::trust::TrustRecord;
 use super::{
-    Account, AccountError, DeviceAddress, Options, SESSION_CONTEXT, SessionCache, load_devices,
-    load_record_cached, load_trust, put_sealed,
+    Account, AccountError, DeviceAddress, Options, SESSION_CONTEXT, SessionCache,
+    load_record_cached, put_sealed,
 };
 use crate::bundle::PreKeyBundle;
 use crate::content::Content;
@@ -63,7 +64,7 @@ pub(super) fn seal_one<R: CryptoRng + ?Sized>(
     }
     let now = parts.now;
     let key = to.row_key();
-    let trust = load_trust(tx, parts.sealer, &key)?;
+    let trust = parts.cache.trust(tx, parts.sealer, &key)?;
     let (mut record, cached) = match load_record_cached(tx, parts.sealer, parts.cache, &key)? {
         Some((record, cached)) => (Some(record), cached),
         None => (None, None),
@@ -119,14 +120,7 @@ pub(super) fn seal_one<R: CryptoRng + ?Sized>(
         }
         (None, _) => Record::new(&session, now),
     };
-    let row = put_sealed(
-        tx,
-        parts.sealer,
-        rng,
-        Table::Sessions,
-        &key,
-        &record.encode(),
-    )?;
+    let row = put_record(tx, parts.sealer, rng, &key, &record)?;
     if trust.is_none() {
         let t = TrustRecord::new(session.remote_identity(), now);
         put_sealed(tx, parts.sealer, rng, Table::Identities, &key, &t.encode())?;
@@ -138,6 +132,21 @@ pub(super) fn seal_one<R: CryptoRng + ?Sized>(
         session,
         envelope,
     })
+}
+
+/// Appends the listed devices of `user`, except `local` itself.
+fn push_targets(
+    targets: &mut Vec<DeviceAddress>,
+    local: &DeviceAddress,
+    user: &str,
+    list: &DeviceList,
+) -> Result<(), AccountError> {
+    for &device in &list.active {
+        if user != local.user() || device != local.device() {
+            targets.push(DeviceAddress::new(user, device)?);
+        }
+    }
+    Ok(())
 }
 
 impl<S: Store> Account<S> {
@@ -192,7 +201,8 @@ impl<S: Store> Account<S> {
             cache,
         } = self;
         let mut tx = store.transaction()?;
-        let removed = load_devices(&mut tx, sealer, to.user())?
+        let removed = cache
+            .devices(&mut tx, sealer, to.user())?
             .is_some_and(|list| list.is_removed(to.device()));
         let mut parts = Parts {
             sealer,
@@ -288,26 +298,15 @@ impl<S: Store> Account<S> {
             cache,
         } = self;
         let mut tx = store.transaction()?;
-        let theirs = load_devices(&mut tx, sealer, to_user)?;
-        let ours = if to_user == local.user() {
-            None
-        } else {
-            load_devices(&mut tx, sealer, local.user())?
-        };
-        let Some(theirs) = theirs else {
-            return Err(AccountError::NoDeviceList(to_user.to_owned()));
-        };
         let mut targets = Vec::new();
-        for (user, list) in [
-            (to_user, &theirs),
-            (local.user(), &ours.unwrap_or_default()),
-        ] {
-            for &device in &list.active {
-                if user == local.user() && device == local.device() {
-                    continue;
-                }
-                targets.push(DeviceAddress::new(user, device)?);
-            }
+        let theirs = cache
+            .devices(&mut tx, sealer, to_user)?
+            .ok_or_else(|| AccountError::NoDeviceList(to_user.to_owned()))?;
+        push_targets(&mut targets, local, to_user, theirs)?;
+        if to_user != local.user()
+            && let Some(ours) = cache.devices(&mut tx, sealer, local.user())?
+        {
+            push_targets(&mut targets, local, local.user(), ours)?;
         }
         let mut parts = Parts {
             sealer,

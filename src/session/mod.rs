@@ -3,6 +3,7 @@
 //! Sans-I/O: a [`Session`] is a value. Methods take bytes and keys in and give bytes out;
 //! storing sessions and prekeys, and fetching bundles, belong to the application.
 
+mod encode;
 mod pq;
 mod state;
 

@@ -8,6 +8,7 @@
 //! the account's storage key, which also authenticates it). Every later version of crosswire
 //! keeps loading versions 1 and 2 (`test-vectors/session-state.json` pins both).
 
+#[cfg(test)]
 use prost::Message;
 use x25519_dalek::StaticSecret;
 use zeroize::{Zeroize, Zeroizing};
@@ -17,7 +18,9 @@ use crate::error::StateError;
 use crate::kem::KemCiphertext;
 use crate::kem_prekey::KemPreKeyId;
 use crate::keys::{IdentityKey, KeyPair, OneTimePreKeyId, PublicKey, SignedPreKeyId};
-use crate::proto::{self, session_state as ps};
+use crate::proto;
+#[cfg(test)]
+use crate::proto::session_state as ps;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::header::{KemFields, PreKeyFields};
 use crate::ratchet::message_key::MessageSeed;
@@ -28,12 +31,12 @@ use crate::wire::decode_exact_secret;
 
 /// The storage format version [`Session::to_bytes`] writes: skipped seeds grouped in runs that
 /// share a ratchet key (version 1 repeated the key in every entry).
-const STATE_VERSION: u32 = 2;
+pub(super) const STATE_VERSION: u32 = 2;
 /// The first storage format version, still loaded.
 const STATE_VERSION_1: u32 = 1;
 
 /// Length of a message seed in a stored run.
-const SEED_LEN: usize = 32;
+pub(super) const SEED_LEN: usize = 32;
 
 /// Longest serialized session accepted: a full skipped-key store in the version 1 layout
 /// (about 76 bytes an entry; version 2 needs at most 37) plus the largest context, with room to
@@ -44,6 +47,15 @@ impl Session {
     /// Serializes the whole session, secrets included: seal it at rest (it is not
     /// authenticated; SPEC.md section 8). The returned buffer is wiped when dropped.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut bytes = Zeroizing::new(Vec::new());
+        self.write_bytes(&mut bytes);
+        bytes
+    }
+
+    /// The version 2 encoding through the prost message, which `to_bytes` writes directly:
+    /// for the test that the two agree.
+    #[cfg(test)]
+    pub(crate) fn to_bytes_prost(&self) -> Zeroizing<Vec<u8>> {
         let mut state = self.to_state(STATE_VERSION);
         let bytes = Zeroizing::new(state.encode_to_vec());
         wipe(&mut state);
@@ -60,6 +72,7 @@ impl Session {
         bytes
     }
 
+    #[cfg(test)]
     fn to_state(&self, version: u32) -> proto::SessionState {
         let r = &self.ratchet;
         let mut state = proto::SessionState {
@@ -135,6 +148,7 @@ impl Session {
 
 /// Groups the skipped entries, oldest first, into maximal runs of one ratchet key. The order of
 /// entries is kept exactly, so eviction order survives a round trip.
+#[cfg(test)]
 fn runs(skipped: &SkippedKeys) -> Vec<ps::SkippedRun> {
     let entries: Vec<_> = skipped.iter().collect();
     entries

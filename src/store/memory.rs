@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::{Store, StoreError, Table, Transaction};
 
-type Rows = BTreeMap<(Table, Vec<u8>), Vec<u8>>;
+/// One map per table, so that a row is found by its key slice without building an owned key.
+type Rows = [BTreeMap<Vec<u8>, Vec<u8>>; Table::ALL.len()];
 
 /// A store that lives in memory and is gone when dropped. Transactions stage their changes
 /// and apply them on commit, so an uncommitted transaction changes nothing.
@@ -126,7 +127,7 @@ impl<'a> Reader<'a> {
 impl core::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("rows", &self.rows.len())
+            .field("rows", &self.rows.iter().map(BTreeMap::len).sum::<usize>())
             .finish()
     }
 }
@@ -137,7 +138,7 @@ impl Store for MemoryStore {
     fn transaction(&mut self) -> Result<MemoryTransaction<'_>, StoreError> {
         Ok(MemoryTransaction {
             rows: &mut self.rows,
-            staged: BTreeMap::new(),
+            staged: Default::default(),
         })
     }
 }
@@ -145,15 +146,15 @@ impl Store for MemoryStore {
 /// A [`MemoryStore`] transaction: changes are staged (`None` = deleted) until commit.
 pub struct MemoryTransaction<'a> {
     rows: &'a mut Rows,
-    staged: BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>,
+    staged: [BTreeMap<Vec<u8>, Option<Vec<u8>>>; Table::ALL.len()],
 }
 
 impl MemoryTransaction<'_> {
     fn current(&self, table: Table, key: &[u8]) -> Option<&Vec<u8>> {
-        let k = (table, key.to_vec());
-        match self.staged.get(&k) {
+        let t = table.index();
+        match self.staged[t].get(key) {
             Some(staged) => staged.as_ref(),
-            None => self.rows.get(&k),
+            None => self.rows[t].get(key),
         }
     }
 }
@@ -164,31 +165,31 @@ impl Transaction for MemoryTransaction<'_> {
     }
 
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.staged
-            .insert((table, key.to_vec()), Some(value.to_vec()));
+        self.staged[table.index()].insert(key.to_vec(), Some(value.to_vec()));
         Ok(())
     }
 
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<bool, StoreError> {
         let existed = self.current(table, key).is_some();
-        self.staged.insert((table, key.to_vec()), None);
+        self.staged[table.index()].insert(key.to_vec(), None);
         Ok(existed)
     }
 
     fn keys(&mut self, table: Table, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut keys: Vec<Vec<u8>> = self
-            .rows
-            .range((table, prefix.to_vec())..)
-            .take_while(|((t, k), _)| *t == table && k.starts_with(prefix))
-            .map(|((_, k), _)| k.clone())
-            .filter(|k| !matches!(self.staged.get(&(table, k.clone())), Some(None)))
+        let t = table.index();
+        let (rows, staged) = (&self.rows[t], &self.staged[t]);
+        let mut keys: Vec<Vec<u8>> = rows
+            .range::<[u8], _>((
+                core::ops::Bound::Included(prefix),
+                core::ops::Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k)
+            .filter(|k| !matches!(staged.get(*k), Some(None)))
+            .cloned()
             .collect();
-        for ((t, k), v) in &self.staged {
-            if *t == table
-                && k.starts_with(prefix)
-                && v.is_some()
-                && !self.rows.contains_key(&(table, k.clone()))
-            {
+        for (k, v) in staged {
+            if k.starts_with(prefix) && v.is_some() && !rows.contains_key(k) {
                 keys.push(k.clone());
             }
         }
@@ -201,13 +202,15 @@ impl Transaction for MemoryTransaction<'_> {
     }
 
     fn commit(self) -> Result<(), StoreError> {
-        for (key, value) in self.staged {
-            match value {
-                Some(v) => {
-                    self.rows.insert(key, v);
-                }
-                None => {
-                    self.rows.remove(&key);
+        for (rows, staged) in self.rows.iter_mut().zip(self.staged) {
+            for (key, value) in staged {
+                match value {
+                    Some(v) => {
+                        rows.insert(key, v);
+                    }
+                    None => {
+                        rows.remove(&key);
+                    }
                 }
             }
         }

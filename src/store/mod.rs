@@ -55,6 +55,18 @@ impl Table {
         Table::Inbox,
     ];
 
+    /// The table's place in [`ALL`](Self::ALL), for per-table arrays.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Table::Meta => 0,
+            Table::SignedPreKeys => 1,
+            Table::OneTimePreKeys => 2,
+            Table::Sessions => 3,
+            Table::Identities => 4,
+            Table::Inbox => 5,
+        }
+    }
+
     /// The table's stable name: the SQLite table name, and bound into every sealed row.
     pub fn name(self) -> &'static str {
         match self {
@@ -158,3 +170,15 @@ impl StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_is_the_place_in_all() {
+        for (i, table) in Table::ALL.into_iter().enumerate() {
+            assert_eq!(table.index(), i);
+        }
+    }
+}

@@ -102,22 +102,48 @@ impl Sealer {
         key: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
+        self.seal_with(rng, table, key, plaintext.len(), |out| {
+            out.extend_from_slice(plaintext)
+        })
+    }
+
+    /// [`seal`](Self::seal) of the `len` bytes `write` appends, encrypted where they are
+    /// written: the plaintext is never copied. `write` must append exactly `len` bytes (the
+    /// buffer is allocated for them, and growing it would leave plaintext in freed memory);
+    /// anything else is wiped and refused.
+    pub(crate) fn seal_with<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        table: Table,
+        key: &[u8],
+        len: usize,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let mut out = Vec::with_capacity(SEAL_OVERHEAD + plaintext.len());
+        let mut out = Vec::with_capacity(SEAL_OVERHEAD + len);
         out.push(SEAL_VERSION);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(plaintext);
-        let tag = self
-            .cipher
-            .encrypt_inout_detached(
-                (&nonce).into(),
-                &row_ad(table, key),
-                (&mut out[1 + NONCE_LEN..]).into(),
-            )
-            .map_err(|_| StoreError::Io("row too large to seal".into()))?;
-        out.extend_from_slice(&tag);
-        Ok(out)
+        write(&mut out);
+        if out.len() != 1 + NONCE_LEN + len {
+            out.zeroize();
+            return Err(StoreError::Io("sealed value of unexpected length".into()));
+        }
+        let sealed = self.cipher.encrypt_inout_detached(
+            (&nonce).into(),
+            &row_ad(table, key),
+            (&mut out[1 + NONCE_LEN..]).into(),
+        );
+        match sealed {
+            Ok(tag) => {
+                out.extend_from_slice(&tag);
+                Ok(out)
+            }
+            Err(_) => {
+                out.zeroize();
+                Err(StoreError::Io("row too large to seal".into()))
+            }
+        }
     }
 
     /// The plaintext of a row sealed by [`seal`](Self::seal) for the same table and key.
@@ -196,6 +222,29 @@ mod tests {
                 corrupt,
                 "len {n}"
             );
+        }
+    }
+
+    #[test]
+    fn seal_with_refuses_a_writer_that_misses_its_length() {
+        let rng = &mut rand::rng();
+        let s = sealer(1, 1);
+        let row = s
+            .seal_with(rng, Table::Sessions, b"bob.1", 6, |out| {
+                out.extend_from_slice(b"sec");
+                out.extend_from_slice(b"ret");
+            })
+            .unwrap();
+        assert_eq!(
+            &**s.open(Table::Sessions, b"bob.1", &row).unwrap(),
+            b"secret"
+        );
+        for wrong in [5, 7] {
+            assert!(matches!(
+                s.seal_with(rng, Table::Sessions, b"bob.1", wrong, |out| out
+                    .extend_from_slice(b"secret")),
+                Err(StoreError::Io(_))
+            ));
         }
     }
 
