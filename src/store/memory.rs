@@ -29,21 +29,24 @@ impl MemoryStore {
         let len: usize = self
             .rows
             .iter()
-            .map(|((_, k), v)| ROW_OVERHEAD + k.len() + v.len())
+            .flatten()
+            .map(|(k, v)| ROW_OVERHEAD + k.len() + v.len())
             .sum();
+        let count: usize = self.rows.iter().map(BTreeMap::len).sum();
         let mut out = Vec::with_capacity(EXPORT_MAGIC.len() + 5 + len);
         out.extend_from_slice(EXPORT_MAGIC);
         out.push(EXPORT_VERSION);
         // A store in memory holds far fewer than 2^32 rows; saturating keeps the function total.
         out.extend_from_slice(
-            &u32::try_from(self.rows.len())
-                .unwrap_or(u32::MAX)
-                .to_be_bytes(),
+            &u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes(),
         );
-        for ((table, key), value) in &self.rows {
-            out.push(table_index(*table));
-            put_bytes(&mut out, key);
-            put_bytes(&mut out, value);
+        // Tables in the order of Table::ALL (which is also their Ord), keys ascending.
+        for table in Table::ALL {
+            for (key, value) in &self.rows[table.index()] {
+                out.push(table_index(table));
+                put_bytes(&mut out, key);
+                put_bytes(&mut out, value);
+            }
         }
         out
     }
@@ -63,7 +66,7 @@ impl MemoryStore {
         if u64::from(n) > (input.0.len() / ROW_OVERHEAD) as u64 {
             return Err(StoreError::Corrupt);
         }
-        let mut rows = Rows::new();
+        let mut rows = Rows::default();
         let mut last: Option<(Table, &[u8])> = None;
         for _ in 0..n {
             let [index] = input.take(1)? else {
@@ -80,7 +83,7 @@ impl MemoryStore {
                 return Err(StoreError::Corrupt);
             }
             last = Some((table, key));
-            rows.insert((table, key.to_vec()), value.to_vec());
+            rows[table.index()].insert(key.to_vec(), value.to_vec());
         }
         if !input.0.is_empty() {
             return Err(StoreError::Corrupt);
@@ -96,8 +99,8 @@ const EXPORT_VERSION: u8 = 1;
 const ROW_OVERHEAD: usize = 9;
 
 fn table_index(table: Table) -> u8 {
-    // Table::ALL has six entries.
-    Table::ALL.iter().position(|t| *t == table).unwrap_or(0) as u8
+    // Table::ALL has a handful of entries, far fewer than 256.
+    table.index() as u8
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -276,7 +279,7 @@ mod tests {
             MemoryStore::import(&MemoryStore::new().export())
                 .unwrap()
                 .rows,
-            Rows::new()
+            Rows::default()
         );
     }
 
