@@ -145,9 +145,10 @@ impl SqliteStore {
         if found == 0 {
             return Err(StoreError::Corrupt);
         }
-        self.check_tables().map_err(map_check_err)?;
+        self.check_tables(found).map_err(map_check_err)?;
         migrations::run(&mut self.conn, migrations::MIGRATIONS)?;
-        self.check_tables().map_err(map_check_err)?;
+        self.check_tables(Self::SCHEMA_VERSION)
+            .map_err(map_check_err)?;
         let mode: String = self
             .conn
             .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
@@ -158,10 +159,14 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Reads the first row of every table: a missing table, a wrong column or a damaged root
-    /// page shows here, at open, rather than in the middle of a later transaction.
-    fn check_tables(&self) -> rusqlite::Result<()> {
+    /// Reads the first row of every table schema `version` has: a missing table, a wrong
+    /// column or a damaged root page shows here, at open, rather than in the middle of a later
+    /// transaction.
+    fn check_tables(&self, version: u32) -> rusqlite::Result<()> {
         for table in Table::ALL {
+            if migrations::introduced_in(table) > version {
+                continue;
+            }
             let sql = format!("SELECT key, value FROM {} LIMIT 1", table.name());
             self.conn
                 .query_row(&sql, [], |row| {
