@@ -14,7 +14,7 @@ use crosswire::{
     BundleError, DecryptError, Envelope, Error, KemPreKeyId, KemPreKeyKind, PostQuantum,
     PreKeyBundle,
 };
-use support::{Backend, DAY, Device, TestClock, options};
+use support::{Backend, DAY, Device, TestClock, options, snapshot};
 
 macro_rules! on_every_store {
     ($($name:ident),* $(,)?) => {
@@ -75,19 +75,6 @@ fn kem_prekey_of(envelope: &[u8]) -> Option<KemPreKeyId> {
         Envelope::PreKey(m) => m.kem_prekey_id(),
         Envelope::Ratchet(_) => None,
     }
-}
-
-/// Every row of a store, to compare before and after a failure.
-fn snapshot<S: Store>(store: &mut S) -> Vec<(Table, Vec<u8>, Vec<u8>)> {
-    let mut tx = store.transaction().unwrap();
-    let mut out = Vec::new();
-    for table in Table::ALL {
-        for key in tx.keys(table, b"").unwrap() {
-            let value = tx.get(table, &key).unwrap().unwrap();
-            out.push((table, key, value));
-        }
-    }
-    out
 }
 
 /// Asserts that `f` fails with `expected` on `d` and leaves every row of its store as it was.

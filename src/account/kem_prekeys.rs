@@ -9,6 +9,7 @@
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
+use super::prekeys::{decode_counters, decode_timed, encode_counters, encode_timed};
 use super::{AccountError, Options, get_sealed, put_sealed};
 use crate::kem::KemPublicKey;
 use crate::kem_prekey::{KemPreKeyId, KemPreKeyKind, SignedKemPreKey};
@@ -22,13 +23,10 @@ pub(crate) const META_KEM_PREKEYS: &[u8] = b"kem_prekeys";
 
 const STATE_VERSION: u8 = 1;
 const ROW_VERSION: u8 = 1;
-/// `retired_at` of a KEM prekey that is not retired.
-const NOT_RETIRED: u64 = u64::MAX;
-/// Length of a [`KemRow`]: version, two times, the 133-byte `SignedKemPreKey` record.
-const ROW_LEN: usize = 1 + 8 + 8 + 133;
 
-/// A one-time KEM prekey as a directory queues it: what [`bundle_with_kem_prekey`]
-/// (super::bundle_with_kem_prekey) puts into a bundle. Its kind is one-time.
+/// A one-time KEM prekey as a directory queues it: what
+/// [`bundle_with_kem_prekey`](super::bundle_with_kem_prekey) puts into a bundle. Its kind is
+/// one-time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedKemPreKey {
     /// Its id.
@@ -64,30 +62,18 @@ pub(crate) struct KemState {
 impl KemState {
     /// `u8(1) || u32be(current_last_resort) || u32be(next_id) || u32be(handout_cursor)`.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(13));
-        out.push(STATE_VERSION);
-        for v in [self.current_last_resort, self.next_id, self.handout_cursor] {
-            out.extend_from_slice(&v.to_be_bytes());
-        }
-        out
+        encode_counters(
+            STATE_VERSION,
+            &[self.current_last_resort, self.next_id, self.handout_cursor],
+        )
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let [STATE_VERSION, rest @ ..] = bytes else {
-            return Err(StoreError::Corrupt);
-        };
-        if rest.len() != 12 {
-            return Err(StoreError::Corrupt);
-        }
-        let word = |i: usize| {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(&rest[4 * i..4 * i + 4]);
-            u32::from_be_bytes(b)
-        };
+        let [current_last_resort, next_id, handout_cursor] = decode_counters(STATE_VERSION, bytes)?;
         Ok(KemState {
-            current_last_resort: word(0),
-            next_id: word(1),
-            handout_cursor: word(2),
+            current_last_resort,
+            next_id,
+            handout_cursor,
         })
     }
 
@@ -111,40 +97,29 @@ impl KemRow {
     /// `u8(1) || u64be(created_at) || u64be(retired_at or 2^64-1) || SignedKemPreKey record`
     /// (SPEC.md 15.3), 150 bytes.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let record = self.key.to_bytes();
-        let mut out = Zeroizing::new(Vec::with_capacity(ROW_LEN));
-        out.push(ROW_VERSION);
-        out.extend_from_slice(&self.created_at.to_be_bytes());
-        out.extend_from_slice(&self.retired_at.unwrap_or(NOT_RETIRED).to_be_bytes());
-        out.extend_from_slice(&record[..]);
-        out
+        encode_timed(
+            ROW_VERSION,
+            self.created_at,
+            self.retired_at,
+            &self.key.to_bytes()[..],
+        )
     }
 
     /// Parses the row stored under [`row_key`]`(kind, id)`: its record must have that kind
     /// and id (the seal binds the row key; the record must agree with it).
     pub(crate) fn decode(bytes: &[u8], kind: KemPreKeyKind, id: u32) -> Result<Self, StoreError> {
-        let [ROW_VERSION, rest @ ..] = bytes else {
-            return Err(StoreError::Corrupt);
-        };
-        if bytes.len() != ROW_LEN {
-            return Err(StoreError::Corrupt);
-        }
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&rest[..8]);
-        let created_at = u64::from_be_bytes(b);
-        b.copy_from_slice(&rest[8..16]);
-        let retired_at = u64::from_be_bytes(b);
-        let key = SignedKemPreKey::from_bytes(&rest[16..]).map_err(|_| StoreError::Corrupt)?;
+        let (created_at, retired_at, record) = decode_timed(ROW_VERSION, bytes)?;
+        let key = SignedKemPreKey::from_bytes(record).map_err(|_| StoreError::Corrupt)?;
         if key.kind() != kind || key.id() != KemPreKeyId(id) {
             return Err(StoreError::Corrupt);
         }
         // Only a last-resort key is ever retired.
-        if kind == KemPreKeyKind::OneTime && retired_at != NOT_RETIRED {
+        if kind == KemPreKeyKind::OneTime && retired_at.is_some() {
             return Err(StoreError::Corrupt);
         }
         Ok(KemRow {
             created_at,
-            retired_at: (retired_at != NOT_RETIRED).then_some(retired_at),
+            retired_at,
             key,
         })
     }
@@ -187,6 +162,16 @@ fn load(
     get_sealed(tx, sealer, Table::KemPreKeys, &row_key(kind, id))?
         .map(|row| KemRow::decode(&row, kind, id))
         .transpose()
+}
+
+/// A row the state says exists: its absence is corruption.
+fn held(
+    tx: &mut impl Transaction,
+    sealer: &Sealer,
+    kind: KemPreKeyKind,
+    id: u32,
+) -> Result<KemRow, StoreError> {
+    load(tx, sealer, kind, id)?.ok_or(StoreError::Corrupt)
 }
 
 fn put<R: CryptoRng + ?Sized>(
@@ -330,7 +315,7 @@ pub(crate) fn maintain<R: CryptoRng + ?Sized>(
         });
     };
     let lr = KemPreKeyKind::LastResort;
-    let current = load(tx, sealer, lr, state.current_last_resort)?.ok_or(StoreError::Corrupt)?;
+    let current = held(tx, sealer, lr, state.current_last_resort)?;
     let mut changed = false;
     let last_resort = if now.saturating_sub(current.created_at) >= options.signed_prekey_rotation {
         let retired = KemRow {
@@ -348,7 +333,7 @@ pub(crate) fn maintain<R: CryptoRng + ?Sized>(
         if id == state.current_last_resort {
             continue;
         }
-        let row = load(tx, sealer, lr, id)?.ok_or(StoreError::Corrupt)?;
+        let row = held(tx, sealer, lr, id)?;
         if let Some(retired_at) = row.retired_at
             && now >= retired_at.saturating_add(options.signed_prekey_grace)
         {
@@ -382,16 +367,15 @@ pub(crate) fn publishable(
     let Some(state) = load_state(tx, sealer)? else {
         return Ok(None);
     };
-    let last_resort = load(
+    let last_resort = held(
         tx,
         sealer,
         KemPreKeyKind::LastResort,
         state.current_last_resort,
-    )?
-    .ok_or(StoreError::Corrupt)?;
+    )?;
     let mut one_time = Vec::new();
     for id in available(tx, &state)? {
-        let row = load(tx, sealer, KemPreKeyKind::OneTime, id)?.ok_or(StoreError::Corrupt)?;
+        let row = held(tx, sealer, KemPreKeyKind::OneTime, id)?;
         one_time.push(PublishedKemPreKey::of(&row.key));
     }
     Ok(Some((last_resort.key, one_time)))
@@ -409,18 +393,17 @@ pub(crate) fn hand_out<R: CryptoRng + ?Sized>(
         return Ok(None);
     };
     if let Some(&id) = available(tx, &state)?.first() {
-        let row = load(tx, sealer, KemPreKeyKind::OneTime, id)?.ok_or(StoreError::Corrupt)?;
+        let row = held(tx, sealer, KemPreKeyKind::OneTime, id)?;
         state.handout_cursor = id.saturating_add(1);
         save_state(tx, sealer, rng, &state)?;
         return Ok(Some(row.key));
     }
-    let row = load(
+    let row = held(
         tx,
         sealer,
         KemPreKeyKind::LastResort,
         state.current_last_resort,
-    )?
-    .ok_or(StoreError::Corrupt)?;
+    )?;
     Ok(Some(row.key))
 }
 
