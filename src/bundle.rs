@@ -18,7 +18,7 @@ use crate::wire::decode_exact;
 /// The classical bundle encoding (no KEM prekey), still written and read.
 const BUNDLE_VERSION_1: u32 = 1;
 /// The bundle encoding that carries a signed KEM prekey (SPEC.md 2.6).
-const BUNDLE_VERSION_PQ: u32 = 2;
+pub(crate) const BUNDLE_VERSION_PQ: u32 = 2;
 /// Longest encoded bundle accepted (a full version 2 bundle is 1834 bytes, a version 1 one 186).
 pub const MAX_BUNDLE_LEN: usize = 2048;
 

@@ -38,6 +38,9 @@ LABEL_X3DH = b"crosswire/v1/x3dh"
 LABEL_RATCHET = b"crosswire/v1/ratchet"
 LABEL_MESSAGE = b"crosswire/v1/message"
 LABEL_SIGNED_PREKEY = b"crosswire/v1/signed-prekey"
+LABEL_KEM_PREKEY = b"crosswire/v1/kem-prekey"
+KEM_PUBLIC_KEY_LEN = 1568
+KEM_Q = 3329
 MAX_SKIP = 2000
 MAX_SKIPPED_KEYS = 2000
 MAX_PLAINTEXT_LEN = 128 * 1024
@@ -584,6 +587,23 @@ def signed_prekey_message(spk_id, spk):
     return LABEL_SIGNED_PREKEY + spk_id.to_bytes(4, "big") + spk
 
 
+def kem_prekey_message(kind, kem_id, public_key):
+    """SPEC 15.3: what the identity key signs for a KEM prekey (1596 bytes)."""
+    return LABEL_KEM_PREKEY + bytes([kind]) + kem_id.to_bytes(4, "big") + public_key
+
+
+def check_kem_public_key(public_key):
+    """SPEC 15.2: 1568 bytes, and each 12-bit coefficient of the first 1536 below q (the
+    FIPS 203 section 7.2 modulus check); the last 32 bytes are the seed rho, unchecked."""
+    if len(public_key) != KEM_PUBLIC_KEY_LEN:
+        raise Reject("bundle.kem.invalid_length")
+    for i in range(0, 1536, 3):
+        b0, b1, b2 = public_key[i], public_key[i + 1], public_key[i + 2]
+        if (b0 | (b1 & 0x0F) << 8) >= KEM_Q or (b1 >> 4 | b2 << 4) >= KEM_Q:
+            raise Reject("bundle.kem.invalid_public_key")
+    return public_key
+
+
 def decode_bundle(data):
     if len(data) > MAX_BUNDLE_LEN:
         raise Reject("bundle.malformed")
@@ -611,11 +631,29 @@ def decode_bundle(data):
     if "one_time_prekey" in b:
         o = b["one_time_prekey"]
         opk = (o.get("id", 0), key(check_public_key, o.get("public_key", b"")))
+    kem = None
+    if "kem_prekey" in b:
+        k = b["kem_prekey"]
+        kind = k.get("kind", 0)
+        if kind not in (1, 2):  # 1 last resort, 2 one-time; 0 is never a kind
+            raise Reject("bundle.kem.unknown_kind")
+        kem_public = check_kem_public_key(k.get("public_key", b""))
+        kem_sig = k.get("signature", b"")
+        if len(kem_sig) != 64:
+            raise Reject("bundle.malformed")
+        kem = {"id": k.get("id", 0), "kind": kind, "public_key": kem_public,
+               "signature": kem_sig}
     spk_id = b.get("signed_prekey_id", 0)
     if not verify_strict(b["identity_key"], signed_prekey_message(spk_id, spk), sig):
         raise Reject("bundle.bad_signature")
+    # SPEC 2.6: then the KEM prekey's signature, with the same identity key and the same
+    # strictness, over its own domain-separated encoding (15.3).
+    if kem is not None and not verify_strict(
+            b["identity_key"], kem_prekey_message(kem["kind"], kem["id"], kem["public_key"]),
+            kem["signature"]):
+        raise Reject("bundle.bad_signature")
     return {"identity_key": b["identity_key"], "identity_u": ik_u, "spk_id": spk_id,
-            "spk": spk, "signature": sig, "opk": opk}
+            "spk": spk, "signature": sig, "opk": opk, "kem": kem}
 
 
 # ----------------------------------------------------------------- X3DH and the ratchet --
@@ -1429,6 +1467,18 @@ def attempt(c):
         raise AssertionError(f"unknown operation {op}")
 
 
+def check_pqxdh_bundle(c, w):
+    """The genuine version 2 bundles of pqxdh.json decode, with the KEM prekey recorded: so the
+    KEM checks of decode_bundle refuse only what invalid.json says they must."""
+    kem = decode_bundle(b(c, "bundle"))["kem"]
+    expect(f"{w}.kem_prekey_id", kem["id"], c["kem_prekey_id"])
+    expect(f"{w}.kem_prekey_kind", kem["kind"], c["kem_prekey_kind"])
+    expect(f"{w}.kem_prekey_public", kem["public_key"], c["kem_prekey_public"])
+    expect(f"{w}.kem_prekey_message",
+           kem_prekey_message(kem["kind"], kem["id"], kem["public_key"]),
+           c["kem_prekey_message"])
+
+
 def check_invalid(c, w):
     try:
         attempt(c)
@@ -1710,7 +1760,7 @@ def main():
               ("invalid.json", check_invalid), ("bounds.json", check_bounds), ("media.json", check_media),
               ("content.json", check_content),
               ("safety-numbers.json", check_safety_number),
-              ("groups.json", check_groups)]
+              ("groups.json", check_groups), ("pqxdh.json", check_pqxdh_bundle)]
     for name, check in checks:
         for c in load(name):
             where = f"{name}[{c['name']}]"

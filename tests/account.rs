@@ -12,7 +12,7 @@ use crosswire::account::{
 };
 use crosswire::store::{StorageKey, Store, StoreError, Table, Transaction};
 use crosswire::{Content, DecryptError, Error, MessageId};
-use support::{Backend, DAY, Device, TestClock, options};
+use support::{Backend, DAY, Device, TestClock, options, snapshot};
 
 macro_rules! on_every_store {
     ($($name:ident),* $(,)?) => {
@@ -86,19 +86,6 @@ fn receive<B: Backend>(at: &mut Device<B>, from: &DeviceAddress, envelope: &[u8]
     assert_eq!(&entry.from, from);
     assert!(at.account().ack(entry.seq).unwrap());
     entry.plaintext.to_vec()
-}
-
-/// Everything an account shows about its rows, to compare before and after a failure.
-fn snapshot<S: Store>(store: &mut S) -> Vec<(Table, Vec<u8>, Vec<u8>)> {
-    let mut tx = store.transaction().unwrap();
-    let mut out = Vec::new();
-    for table in Table::ALL {
-        for key in tx.keys(table, b"").unwrap() {
-            let value = tx.get(table, &key).unwrap().unwrap();
-            out.push((table, key, value));
-        }
-    }
-    out
 }
 
 fn full_conversation<B: Backend>(b: &mut B) {

@@ -15,7 +15,7 @@
 #[path = "../fuzz/harness/mod.rs"]
 mod harness;
 
-use harness::interaction::{LARGE_BURST, Op, Stats, encode, parse, run};
+use harness::interaction::{LARGE_BURST, Op, Setup, Stats, encode, parse, run};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -38,27 +38,35 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// X3DH or PQXDH, with or without a one-time prekey.
+fn setup() -> impl Strategy<Value = Setup> {
+    (any::<bool>(), any::<bool>()).prop_map(|(one_time_prekey, pqxdh)| Setup {
+        one_time_prekey,
+        pqxdh,
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn sessions_survive_a_hostile_network(one_time_prekey: bool, ops in vec(op(), 1..96)) {
-        run(one_time_prekey, &ops);
+    fn sessions_survive_a_hostile_network(setup in setup(), ops in vec(op(), 1..96)) {
+        run(setup, &ops);
     }
 
     #[test]
-    fn fuzz_input_encoding_round_trips(one_time_prekey: bool, ops in vec(op(), 0..32)) {
-        prop_assert_eq!(parse(&encode(one_time_prekey, &ops)), (one_time_prekey, ops));
+    fn fuzz_input_encoding_round_trips(setup in setup(), ops in vec(op(), 0..32)) {
+        prop_assert_eq!(parse(&encode(setup, &ops)), (setup, ops));
     }
 }
 
 /// Runs a seed script by name.
 fn script(name: &str) -> Stats {
-    let (_, one_time_prekey, ops) = harness::seeds::scripts()
+    let (_, setup, ops) = harness::seeds::scripts()
         .into_iter()
         .find(|(n, _, _)| *n == name)
         .unwrap();
-    run(one_time_prekey, &ops)
+    run(setup, &ops)
 }
 
 #[test]
@@ -79,6 +87,12 @@ fn seed_scripts_do_what_they_say() {
         ("skip-bound", stats(5, 1, 0)),
         // The two oldest of MAX_SKIPPED_KEYS + 4 skipped positions were evicted.
         ("skipped-store-eviction", stats(6, 2, 0)),
+        ("pqxdh-ping-pong", stats(6, 0, 0)),
+        // The first message with a tampered KEM ciphertext and a late replay rejected.
+        (
+            "pqxdh-tampered-kem-ciphertext-no-one-time-prekey",
+            stats(2, 1, 1),
+        ),
     ];
     assert_eq!(expected.len(), harness::seeds::scripts().len());
     for (name, stats) in expected {

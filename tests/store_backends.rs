@@ -914,6 +914,8 @@ mod sqlite_only {
                 rows.push((table, key, value));
             }
         }
+        // Schema 2's table exists after the migration, empty.
+        assert_eq!(tx.count(Table::KemPreKeys).unwrap(), 0);
         drop(tx);
         rows.sort();
         assert!(rows == schema1_rows(), "{} rows", rows.len());

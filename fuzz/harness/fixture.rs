@@ -18,8 +18,8 @@
 use std::sync::OnceLock;
 
 use crosswire::{
-    Envelope, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PreKeyBundle, Session, SignedPreKey,
-    SignedPreKeyId,
+    Envelope, IdentityKeyPair, KemPreKeyId, KemPreKeyKind, OneTimePreKey, OneTimePreKeyId,
+    PostQuantum, PreKeyBundle, Session, SignedKemPreKey, SignedPreKey, SignedPreKeyId,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -34,6 +34,8 @@ pub(crate) struct BobKeys {
     pub(crate) identity: IdentityKeyPair,
     pub(crate) signed_prekey: SignedPreKey,
     pub(crate) one_time_prekeys: Vec<OneTimePreKey>,
+    /// PQXDH runs only: the KEM prekey of Bob's bundle. Bob then requires post-quantum setup.
+    pub(crate) kem_prekey: Option<SignedKemPreKey>,
 }
 
 impl BobKeys {
@@ -43,13 +45,27 @@ impl BobKeys {
         self.one_time_prekeys.iter().find(|k| k.id() == id)
     }
 
-    /// What Bob does with a prekey message when he has no session: `Session::respond`.
+    /// What Bob does with a prekey message when he has no session: `Session::respond`, or
+    /// with a KEM prekey `Session::respond_with` under `PostQuantum::Required`.
     pub(crate) fn respond(&self, envelope: &Envelope) -> Option<(Session, Vec<u8>)> {
         let Envelope::PreKey(m) = envelope else {
             return None;
         };
         let opk = self.one_time_prekey(m.one_time_prekey_id());
-        Session::respond(&self.identity, &self.signed_prekey, opk, m, CONTEXT).ok()
+        let Some(kem) = &self.kem_prekey else {
+            return Session::respond(&self.identity, &self.signed_prekey, opk, m, CONTEXT).ok();
+        };
+        let kem = (m.kem_prekey_id() == Some(kem.id())).then_some(kem);
+        Session::respond_with(
+            &self.identity,
+            &self.signed_prekey,
+            opk,
+            kem,
+            m,
+            CONTEXT,
+            PostQuantum::Required,
+        )
+        .ok()
     }
 }
 
@@ -62,18 +78,27 @@ pub(crate) struct Start {
     pub(crate) bundle: PreKeyBundle,
 }
 
-/// Builds a [`Start`] deterministically.
+/// Builds a classical (X3DH) [`Start`] deterministically.
 pub(crate) fn start(with_one_time_prekey: bool) -> Start {
+    start_with(with_one_time_prekey, false)
+}
+
+/// Builds a [`Start`] deterministically, with PQXDH if `pqxdh` (Bob's bundle then carries a
+/// one-time KEM prekey). A classical start draws exactly what it drew before PQXDH existed.
+pub(crate) fn start_with(with_one_time_prekey: bool, pqxdh: bool) -> Start {
     let mut rng = ChaCha20Rng::seed_from_u64(SEED);
     let alice_id = IdentityKeyPair::generate(&mut rng);
     let identity = IdentityKeyPair::generate(&mut rng);
     let signed_prekey = SignedPreKey::generate(&mut rng, &identity, SignedPreKeyId(7));
     let one_time_prekeys = OneTimePreKey::generate_batch(&mut rng, OneTimePreKeyId(1000), 2);
-    let bundle = PreKeyBundle::new(
-        &identity,
-        &signed_prekey,
-        with_one_time_prekey.then_some(&one_time_prekeys[0]),
-    )
+    let opk = with_one_time_prekey.then_some(&one_time_prekeys[0]);
+    let kem_prekey = pqxdh.then(|| {
+        SignedKemPreKey::generate(&mut rng, &identity, KemPreKeyId(9), KemPreKeyKind::OneTime)
+    });
+    let bundle = match &kem_prekey {
+        Some(kem) => PreKeyBundle::new_pq(&identity, &signed_prekey, opk, kem),
+        None => PreKeyBundle::new(&identity, &signed_prekey, opk),
+    }
     .expect("own bundle verifies");
     let alice = Session::initiate_with(
         &mut rng,
@@ -90,6 +115,7 @@ pub(crate) fn start(with_one_time_prekey: bool) -> Start {
             identity,
             signed_prekey,
             one_time_prekeys,
+            kem_prekey,
         },
         bundle,
     }

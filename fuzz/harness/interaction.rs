@@ -21,6 +21,11 @@
 //! - a saved session reloads and saves to the same bytes;
 //! - nothing panics.
 //!
+//! The session is set up with X3DH or, when the [`Setup`] says so, PQXDH: Bob's bundle then
+//! carries a KEM prekey, Alice's prekey messages carry its id and the KEM ciphertext (checked on
+//! every send), and Bob requires post-quantum setup. The ratchet after setup is the same, so is
+//! the model.
+//!
 //! Not modelled: restoring an *older* snapshot (rollback). It desynchronises the root keys, so
 //! what decrypts afterwards depends on key values rather than positions.
 
@@ -72,11 +77,47 @@ pub(crate) enum Op {
     Restore { alice: bool },
 }
 
-/// Decodes an input: a configuration byte (bit 0: Alice's bundle has a one-time prekey), then
-/// operations, each an opcode byte and its arguments (little-endian; missing bytes read as 0).
-pub(crate) fn parse(data: &[u8]) -> (bool, Vec<Op>) {
+/// How the session is set up: what Bob's bundle carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Setup {
+    /// A one-time prekey (X3DH's DH4).
+    pub(crate) one_time_prekey: bool,
+    /// A KEM prekey: the session is set up with PQXDH and Bob requires it.
+    pub(crate) pqxdh: bool,
+}
+
+impl Setup {
+    /// Classical X3DH, with or without a one-time prekey.
+    pub(crate) fn classical(one_time_prekey: bool) -> Self {
+        Setup {
+            one_time_prekey,
+            pqxdh: false,
+        }
+    }
+
+    /// PQXDH, with or without a one-time prekey.
+    pub(crate) fn pqxdh(one_time_prekey: bool) -> Self {
+        Setup {
+            one_time_prekey,
+            pqxdh: true,
+        }
+    }
+
+    fn index(self) -> usize {
+        usize::from(self.one_time_prekey) | usize::from(self.pqxdh) << 1
+    }
+}
+
+/// Decodes an input: a configuration byte (bit 0: Bob's bundle has a one-time prekey; bit 1:
+/// it has a KEM prekey, so PQXDH), then operations, each an opcode byte and its arguments
+/// (little-endian; missing bytes read as 0).
+pub(crate) fn parse(data: &[u8]) -> (Setup, Vec<Op>) {
     let mut r = Reader(data);
-    let one_time_prekey = r.u8() & 1 == 1;
+    let config = r.u8();
+    let setup = Setup {
+        one_time_prekey: config & 1 == 1,
+        pqxdh: config & 2 == 2,
+    };
     let mut ops = Vec::new();
     while !r.0.is_empty() && ops.len() < MAX_OPS {
         let op = match r.u8() % 11 {
@@ -117,12 +158,12 @@ pub(crate) fn parse(data: &[u8]) -> (bool, Vec<Op>) {
         };
         ops.push(op);
     }
-    (one_time_prekey, ops)
+    (setup, ops)
 }
 
 /// The inverse of [`parse`], for writing seed inputs.
-pub(crate) fn encode(one_time_prekey: bool, ops: &[Op]) -> Vec<u8> {
-    let mut out = vec![u8::from(one_time_prekey)];
+pub(crate) fn encode(setup: Setup, ops: &[Op]) -> Vec<u8> {
+    let mut out = vec![setup.index() as u8];
     for op in ops {
         match op {
             Op::Send { from_alice, len } => out.extend([0, u8::from(*from_alice), *len]),
@@ -185,8 +226,8 @@ impl Reader<'_> {
 
 /// The fuzz target: [`parse`] then [`run`].
 pub(crate) fn fuzz(data: &[u8]) {
-    let (one_time_prekey, ops) = parse(data);
-    run(one_time_prekey, &ops);
+    let (setup, ops) = parse(data);
+    run(setup, &ops);
 }
 
 /// What happened to the deliveries of one run.
@@ -201,18 +242,25 @@ pub(crate) struct Stats {
 }
 
 /// Runs a scenario from the fixed starting point, checking every invariant.
-pub(crate) fn run(one_time_prekey: bool, ops: &[Op]) -> Stats {
-    let mut world = World::new(one_time_prekey);
+pub(crate) fn run(setup: Setup, ops: &[Op]) -> Stats {
+    let mut world = World::new(setup);
     for op in ops.iter().take(MAX_OPS) {
         world.step(op);
     }
     world.stats
 }
 
-/// The two starting points (with and without a one-time prekey), built once.
-fn starts() -> &'static [Start; 2] {
-    static STARTS: OnceLock<[Start; 2]> = OnceLock::new();
-    STARTS.get_or_init(|| [fixture::start(false), fixture::start(true)])
+/// The four starting points (by [`Setup::index`]), built once.
+fn starts() -> &'static [Start; 4] {
+    static STARTS: OnceLock<[Start; 4]> = OnceLock::new();
+    STARTS.get_or_init(|| {
+        [
+            fixture::start_with(false, false),
+            fixture::start_with(true, false),
+            fixture::start_with(false, true),
+            fixture::start_with(true, true),
+        ]
+    })
 }
 
 /// A message one party sent to the other.
@@ -329,6 +377,8 @@ struct World {
     in_flight: Vec<(Vec<u8>, usize)>,
     /// Every delivery of a genuine message so far: (to Bob, bytes).
     deliveries: Vec<(bool, Vec<u8>)>,
+    /// Whether the session was set up with PQXDH.
+    pqxdh: bool,
     stats: Stats,
 }
 
@@ -337,8 +387,8 @@ fn pick(len: usize, index: u16) -> Option<usize> {
 }
 
 impl World {
-    fn new(one_time_prekey: bool) -> World {
-        let start = &starts()[usize::from(one_time_prekey)];
+    fn new(setup: Setup) -> World {
+        let start = &starts()[setup.index()];
         let party = |session| Party {
             session,
             chains: Vec::new(),
@@ -355,6 +405,7 @@ impl World {
             genuine: HashMap::new(),
             in_flight: Vec::new(),
             deliveries: Vec::new(),
+            pqxdh: setup.pqxdh,
             stats: Stats::default(),
         }
     }
@@ -456,6 +507,13 @@ impl World {
             prekey_expected,
             "prekey header attached wrongly"
         );
+        if let Envelope::PreKey(m) = &envelope {
+            assert_eq!(
+                m.kem_prekey_id().is_some(),
+                self.pqxdh,
+                "PQXDH exactly when the bundle had a KEM prekey"
+            );
+        }
         let message = envelope.ratchet_message();
         let new_chain = party
             .chains

@@ -9,7 +9,7 @@ use crosswire::{
 };
 
 use super::fixture::{fixture, start};
-use super::interaction::{Op, encode};
+use super::interaction::{Op, Setup, encode};
 use super::media::media;
 
 /// A version 2 (PQXDH) bundle and the first envelope of a session started from it, so the
@@ -92,8 +92,8 @@ pub(crate) fn all() -> Vec<Seed> {
         add("session_state_decode", name, state.clone());
     }
 
-    for (name, one_time_prekey, ops) in scripts() {
-        add("interaction", name, encode(one_time_prekey, &ops));
+    for (name, setup, ops) in scripts() {
+        add("interaction", name, encode(setup, &ops));
     }
 
     for (name, content) in contents() {
@@ -245,7 +245,7 @@ fn field(mut bytes: &[u8], number: u64) -> Option<&[u8]> {
 }
 
 /// Interaction scripts: each exercises one kind of network behaviour or bound.
-pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
+pub(crate) fn scripts() -> Vec<(&'static str, Setup, Vec<Op>)> {
     use Op::*;
     let send = |from_alice| Send {
         from_alice,
@@ -259,7 +259,7 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
     vec![
         (
             "ping-pong",
-            true,
+            Setup::classical(true),
             with(vec![
                 send(true),
                 deliver(0),
@@ -273,7 +273,7 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
         ),
         (
             "reorder-drop-no-one-time-prekey",
-            false,
+            Setup::classical(false),
             vec![
                 send(true),
                 send(true),
@@ -290,7 +290,7 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
         ),
         (
             "replay-duplicate-tamper-misroute",
-            true,
+            Setup::classical(true),
             with(vec![
                 send(true),
                 send(false),
@@ -309,7 +309,7 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
         ),
         (
             "restore-mid-conversation",
-            true,
+            Setup::classical(true),
             with(vec![
                 send(false),
                 send(false),
@@ -324,7 +324,7 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
         ),
         (
             "forge",
-            false,
+            Setup::classical(false),
             with(vec![Forge {
                 to_alice: true,
                 bytes: forged_envelope(),
@@ -334,7 +334,7 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
             // Bob's burst: its last message is first MAX_SKIP + 1 ahead of Alice's chain
             // (rejected), then, once the first is in, exactly MAX_SKIP ahead (accepted).
             "skip-bound",
-            true,
+            Setup::classical(true),
             with(vec![
                 Burst {
                     from_alice: false,
@@ -350,7 +350,7 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
             // Alice skips MAX_SKIPPED_KEYS positions of Bob's first chain, then four more on his
             // next chain: the four oldest are evicted, and the two of them delivered are lost.
             "skipped-store-eviction",
-            true,
+            Setup::classical(true),
             with(vec![
                 Burst {
                     from_alice: false,
@@ -368,6 +368,40 @@ pub(crate) fn scripts() -> Vec<(&'static str, bool, Vec<Op>)> {
                 deliver(0),
                 deliver(1000),
             ]),
+        ),
+        (
+            "pqxdh-ping-pong",
+            Setup::pqxdh(true),
+            with(vec![
+                send(true),
+                deliver(0),
+                send(false),
+                send(false),
+                deliver(1),
+                deliver(0),
+                Restore { alice: false },
+                send(true),
+                deliver(0),
+            ]),
+        ),
+        (
+            // A first message whose KEM ciphertext has a flipped byte (its last 1568 bytes are
+            // the ciphertext): Bob decapsulates another secret and rejects it; the genuine one
+            // then starts the session, and a replay of it after the reply is rejected.
+            "pqxdh-tampered-kem-ciphertext-no-one-time-prekey",
+            Setup::pqxdh(false),
+            vec![
+                send(true),
+                Tamper {
+                    index: 0,
+                    at: 1000,
+                    mask: 0x40,
+                },
+                deliver(0),
+                send(false),
+                deliver(0),
+                Replay { index: 0 },
+            ],
         ),
     ]
 }

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use super::address::DeviceAddress;
+use crate::kem_prekey::KemPreKeyId;
 use crate::keys::{IdentityKey, OneTimePreKeyId, SignedPreKeyId};
 use crate::store::StoreError;
 
@@ -39,6 +40,11 @@ pub enum AccountError {
     /// ago than the grace period, or never issued. Nothing was consumed; the sender must fetch
     /// a fresh bundle.
     UnknownSignedPreKey(SignedPreKeyId),
+    /// A PQXDH first message names a KEM prekey this device does not hold: a one-time one
+    /// used already (a replay, or a second sender handed the same key), a last-resort one
+    /// rotated away longer ago than the grace period, or one never issued. Nothing was
+    /// consumed.
+    UnknownKemPreKey(KemPreKeyId),
     /// A user id is empty or longer than [`MAX_USER_ID_LEN`](super::MAX_USER_ID_LEN) bytes.
     InvalidAddress,
     /// [`Account::create`](super::Account::create) on a store that already holds an account.
@@ -98,6 +104,13 @@ impl fmt::Display for AccountError {
                     id.0
                 )
             }
+            AccountError::UnknownKemPreKey(id) => {
+                write!(
+                    f,
+                    "KEM prekey {} is not held (used, expired or never issued)",
+                    id.0
+                )
+            }
             AccountError::InvalidAddress => f.write_str("invalid user id"),
             AccountError::AlreadyExists => f.write_str("the store already holds an account"),
             AccountError::NotFound => f.write_str("the store holds no account"),
@@ -128,6 +141,7 @@ impl AccountError {
             AccountError::NoSession => "account.no_session",
             AccountError::UnknownPreKey(_) => "account.unknown_prekey",
             AccountError::UnknownSignedPreKey(_) => "account.unknown_signed_prekey",
+            AccountError::UnknownKemPreKey(_) => "account.unknown_kem_prekey",
             AccountError::InvalidAddress => "account.invalid_address",
             AccountError::AlreadyExists => "account.already_exists",
             AccountError::NotFound => "account.not_found",
@@ -189,6 +203,7 @@ mod tests {
             AccountError::NoSession,
             AccountError::UnknownPreKey(OneTimePreKeyId(1)),
             AccountError::UnknownSignedPreKey(SignedPreKeyId(1)),
+            AccountError::UnknownKemPreKey(KemPreKeyId(1)),
             AccountError::InvalidAddress,
             AccountError::AlreadyExists,
             AccountError::NotFound,

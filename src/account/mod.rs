@@ -13,6 +13,7 @@ mod address;
 mod devices;
 mod error;
 mod healing;
+mod kem_prekeys;
 mod memo;
 mod prekeys;
 mod receive;
@@ -26,6 +27,7 @@ pub use address::{DeviceAddress, MAX_USER_ID_LEN};
 pub use devices::MAX_DEVICES_PER_USER;
 pub use error::AccountError;
 pub use healing::DeviceChanges;
+pub use kem_prekeys::PublishedKemPreKey;
 pub use records::MAX_PREVIOUS_SESSIONS;
 pub use safety::{SAFETY_NUMBER_DIGITS, SCANNABLE_LEN, SafetyNumber};
 pub use send::Outgoing;
@@ -45,7 +47,7 @@ use crate::keys::{
     IdentityKey, IdentityKeyPair, OneTimePreKey, OneTimePreKeyId, PublicKey, SignedPreKey,
     SignedPreKeyId,
 };
-use crate::session::Session;
+use crate::session::{PostQuantum, Session};
 use crate::store::seal::{KEY_CHECK_LEN, STORE_ID_LEN, Sealer, key_check};
 use crate::store::{StorageKey, Store, StoreError, Table, Transaction};
 
@@ -117,6 +119,17 @@ pub struct Options {
     /// Age (seconds) after which a session we started that never got a reply is no longer used
     /// to send: the next message needs a fresh bundle. Default 30 days.
     pub unacknowledged_session_lifetime: u64,
+    /// How many one-time KEM prekeys (PQXDH) to hold after replenishing. Default 100.
+    pub one_time_kem_prekeys: u32,
+    /// [`Account::maintain`] replenishes one-time KEM prekeys when fewer than this many are
+    /// left. Default 25.
+    pub replenish_kem_below: u32,
+    /// Whether sessions may be set up classically (X3DH, no KEM prekey): with a bundle that
+    /// carries no KEM prekey, and from a first message that names none. Default
+    /// [`PostQuantum::Required`]: both are refused. Set [`PostQuantum::Allowed`] to talk to
+    /// peers that publish classical bundles. Sessions with bundles that carry a KEM prekey use
+    /// PQXDH either way.
+    pub post_quantum: PostQuantum,
     /// The time source. Default [`Clock::system`].
     pub clock: Clock,
 }
@@ -129,6 +142,9 @@ impl Default for Options {
             signed_prekey_rotation: 7 * DAY,
             signed_prekey_grace: 30 * DAY,
             unacknowledged_session_lifetime: 30 * DAY,
+            one_time_kem_prekeys: 100,
+            replenish_kem_below: 25,
+            post_quantum: PostQuantum::Required,
             clock: Clock::system(),
         }
     }
@@ -137,15 +153,40 @@ impl Default for Options {
 /// What to publish to the provider's prekey directory.
 ///
 /// The directory keeps the newest [`bundle`](Self::bundle) (it replaces the previous one) and
-/// appends [`one_time_prekeys`](Self::one_time_prekeys) to its queue. To serve a fetch it pops
-/// one queued key and combines it with the bundle ([`bundle_with_one_time_prekey`]); when the
-/// queue is empty it serves the bundle alone, which still works (X3DH without DH4).
+/// appends [`one_time_prekeys`](Self::one_time_prekeys) and
+/// [`one_time_kem_prekeys`](Self::one_time_kem_prekeys) to two queues. To serve a fetch it
+/// pops one key of each queue and puts them into the bundle ([`bundle_with_one_time_prekey`],
+/// [`bundle_with_kem_prekey`]); an empty queue leaves that part of the bundle as it is, which
+/// still works (no DH4; the last-resort KEM prekey).
 #[derive(Debug, Clone)]
 pub struct Upload {
-    /// Identity key and current signed prekey, without a one-time prekey.
+    /// Identity key, current signed prekey and current last-resort KEM prekey (a version 2
+    /// bundle), without a one-time prekey. Version 1 (classical) only for an account created
+    /// before KEM prekeys existed that [`Account::maintain`] has not run on yet.
     pub bundle: PreKeyBundle,
     /// One-time prekeys to add to the directory's queue.
     pub one_time_prekeys: Vec<(OneTimePreKeyId, PublicKey)>,
+    /// One-time KEM prekeys to add to the directory's second queue.
+    pub one_time_kem_prekeys: Vec<PublishedKemPreKey>,
+}
+
+/// `base` with `kem_prekey` in place of its KEM prekey: what a directory serves from an
+/// [`Upload`] while it has one-time KEM prekeys queued. The signature is checked again.
+pub fn bundle_with_kem_prekey(
+    base: &PreKeyBundle,
+    kem_prekey: &PublishedKemPreKey,
+) -> Result<PreKeyBundle, AccountError> {
+    let bytes = base.to_bytes();
+    let mut proto = crate::proto::PreKeyBundle::decode(&bytes[..])
+        .map_err(|_| Error::Bundle(crate::error::BundleError::Malformed))?;
+    proto.version = crate::bundle::BUNDLE_VERSION_PQ;
+    proto.kem_prekey = Some(crate::proto::pre_key_bundle::KemPreKey {
+        id: kem_prekey.id.0,
+        kind: crate::KemPreKeyKind::OneTime.to_byte().into(),
+        public_key: kem_prekey.public_key.as_bytes().to_vec(),
+        signature: kem_prekey.signature.to_vec(),
+    });
+    Ok(PreKeyBundle::from_bytes(&proto.encode_to_vec()).map_err(Error::Bundle)?)
 }
 
 /// `base` with `one_time_prekey` added: what a directory serves from an [`Upload`].
@@ -206,8 +247,9 @@ impl<S: Store> fmt::Debug for Account<S> {
 }
 
 impl<S: Store> Account<S> {
-    /// Creates a new account in an empty store: a fresh identity, a signed prekey and
-    /// [`Options::one_time_prekeys`] one-time prekeys, all committed at once. Returns the
+    /// Creates a new account in an empty store: a fresh identity, a signed prekey,
+    /// [`Options::one_time_prekeys`] one-time prekeys, a last-resort KEM prekey and
+    /// [`Options::one_time_kem_prekeys`] one-time KEM prekeys, all committed at once. Returns the
     /// account and what to publish. [`AccountError::AlreadyExists`] if the store holds an
     /// account already.
     pub fn create<R: CryptoRng + ?Sized>(
@@ -267,11 +309,14 @@ impl<S: Store> Account<S> {
                 META_PREKEYS,
                 &state.encode(),
             )?;
-            let bundle = PreKeyBundle::new(&identity, &spk, None).map_err(Error::Bundle)?;
+            let kem = kem_prekeys::maintain(&mut tx, &sealer, rng, &identity, &options, now)?;
+            let bundle = PreKeyBundle::new_pq(&identity, &spk, None, &kem.last_resort)
+                .map_err(Error::Bundle)?;
             tx.commit()?;
             Upload {
                 bundle,
                 one_time_prekeys,
+                one_time_kem_prekeys: kem.one_time,
             }
         };
         Ok((
@@ -364,7 +409,11 @@ impl<S: Store> Account<S> {
     ///   is then deleted;
     /// - when fewer than [`Options::replenish_below`] one-time prekeys are left (not consumed,
     ///   and not handed out by [`bundle`](Self::bundle)), new ones are generated up to
-    ///   [`Options::one_time_prekeys`].
+    ///   [`Options::one_time_prekeys`];
+    /// - the last-resort KEM prekey is replaced and deleted on the signed prekey's schedule,
+    ///   and one-time KEM prekeys are replenished likewise ([`Options::replenish_kem_below`],
+    ///   [`Options::one_time_kem_prekeys`]). An account created before KEM prekeys existed
+    ///   gets its first ones here.
     ///
     /// Returns what to publish, or `None` if nothing new needs publishing. Call it at start-up
     /// and then regularly (daily, or after receiving first messages).
@@ -437,7 +486,7 @@ impl<S: Store> Account<S> {
             let wanted = u32::try_from(wanted).unwrap_or(u32::MAX);
             new = add_one_time_prekeys(&mut tx, sealer, rng, &mut state, wanted)?;
         }
-        let upload = if changed || !new.is_empty() {
+        if changed || !new.is_empty() {
             put_sealed(
                 &mut tx,
                 sealer,
@@ -446,9 +495,14 @@ impl<S: Store> Account<S> {
                 META_PREKEYS,
                 &state.encode(),
             )?;
+        }
+        let kem = kem_prekeys::maintain(&mut tx, sealer, rng, identity, options, now)?;
+        let upload = if changed || !new.is_empty() || kem.changed {
             Some(Upload {
-                bundle: PreKeyBundle::new(identity, &spk, None).map_err(Error::Bundle)?,
+                bundle: PreKeyBundle::new_pq(identity, &spk, None, &kem.last_resort)
+                    .map_err(Error::Bundle)?,
                 one_time_prekeys: new,
+                one_time_kem_prekeys: kem.one_time,
             })
         } else {
             None
@@ -457,10 +511,11 @@ impl<S: Store> Account<S> {
         Ok(upload)
     }
 
-    /// A bundle to publish or hand to one sender: the current signed prekey and the next
-    /// one-time prekey that no earlier call handed out (marked handed out in the same
-    /// transaction), or none when all are handed out; the bundle then still works, as X3DH
-    /// without DH4. Use either this or a directory fed from [`Upload`]s, not both.
+    /// A bundle to publish or hand to one sender: the current signed prekey, the next
+    /// one-time prekey that no earlier call handed out, or none when all are handed out (the
+    /// bundle then still works, as X3DH without DH4), and likewise the next one-time KEM
+    /// prekey, or the last-resort one when all are handed out; what it hands out is marked so
+    /// in the same transaction. Use either this or a directory fed from [`Upload`]s, not both.
     pub fn bundle<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -492,13 +547,17 @@ impl<S: Store> Account<S> {
             }
             None => None,
         };
-        let bundle = PreKeyBundle::new(identity, &spk, opk.as_ref()).map_err(Error::Bundle)?;
+        let bundle = match kem_prekeys::hand_out(&mut tx, sealer, rng)? {
+            Some(kem) => PreKeyBundle::new_pq(identity, &spk, opk.as_ref(), &kem),
+            None => PreKeyBundle::new(identity, &spk, opk.as_ref()),
+        }
+        .map_err(Error::Bundle)?;
         tx.commit()?;
         Ok(bundle)
     }
 
-    /// Everything publishable now: the current bundle and every one-time prekey neither
-    /// consumed nor handed out by [`bundle`](Self::bundle). For a first publication or a
+    /// Everything publishable now: the current bundle and every one-time prekey and one-time
+    /// KEM prekey neither consumed nor handed out by [`bundle`](Self::bundle). For a first publication or a
     /// directory that lost its copy; otherwise publish what [`create`](Self::create) and
     /// [`maintain`](Self::maintain) return, or keys the directory handed out already would be
     /// queued twice.
@@ -519,9 +578,17 @@ impl<S: Store> Account<S> {
             let key = load_one_time(&mut tx, sealer, id)?.ok_or(StoreError::Corrupt)?;
             one_time_prekeys.push((key.id(), *key.public()));
         }
+        let (bundle, one_time_kem_prekeys) = match kem_prekeys::publishable(&mut tx, sealer)? {
+            Some((last_resort, kem)) => (
+                PreKeyBundle::new_pq(identity, &spk, None, &last_resort),
+                kem,
+            ),
+            None => (PreKeyBundle::new(identity, &spk, None), Vec::new()),
+        };
         Ok(Upload {
-            bundle: PreKeyBundle::new(identity, &spk, None).map_err(Error::Bundle)?,
+            bundle: bundle.map_err(Error::Bundle)?,
             one_time_prekeys,
+            one_time_kem_prekeys,
         })
     }
 
@@ -529,6 +596,12 @@ impl<S: Store> Account<S> {
     pub fn one_time_prekey_count(&mut self) -> Result<u64, AccountError> {
         let mut tx = self.store.transaction()?;
         Ok(tx.count(Table::OneTimePreKeys)?)
+    }
+
+    /// How many one-time KEM prekeys are held (not yet consumed by a first message).
+    pub fn one_time_kem_prekey_count(&mut self) -> Result<u64, AccountError> {
+        let mut tx = self.store.transaction()?;
+        Ok(kem_prekeys::one_time_count(&mut tx)?)
     }
 
     // --------------------------------------------------------------------------- trust ----

@@ -32,36 +32,25 @@ impl PreKeyState {
     /// `u8(1) || u32be(current_signed) || u32be(next_signed) || u32be(next_one_time) ||
     /// u32be(handout_cursor)`.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(17));
-        out.push(STATE_VERSION);
-        for v in [
-            self.current_signed,
-            self.next_signed,
-            self.next_one_time,
-            self.handout_cursor,
-        ] {
-            out.extend_from_slice(&v.to_be_bytes());
-        }
-        out
+        encode_counters(
+            STATE_VERSION,
+            &[
+                self.current_signed,
+                self.next_signed,
+                self.next_one_time,
+                self.handout_cursor,
+            ],
+        )
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let [STATE_VERSION, rest @ ..] = bytes else {
-            return Err(StoreError::Corrupt);
-        };
-        if rest.len() != 16 {
-            return Err(StoreError::Corrupt);
-        }
-        let word = |i: usize| {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(&rest[4 * i..4 * i + 4]);
-            u32::from_be_bytes(b)
-        };
+        let [current_signed, next_signed, next_one_time, handout_cursor] =
+            decode_counters(STATE_VERSION, bytes)?;
         Ok(PreKeyState {
-            current_signed: word(0),
-            next_signed: word(1),
-            next_one_time: word(2),
-            handout_cursor: word(3),
+            current_signed,
+            next_signed,
+            next_one_time,
+            handout_cursor,
         })
     }
 }
@@ -78,34 +67,87 @@ impl SignedRow {
     /// `u8(1) || u64be(created_at) || u64be(retired_at or 2^64-1) || signed prekey record`
     /// (SPEC.md 2.7).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let record = self.key.to_bytes();
-        let mut out = Zeroizing::new(Vec::with_capacity(17 + record.len()));
-        out.push(SPK_ROW_VERSION);
-        out.extend_from_slice(&self.created_at.to_be_bytes());
-        out.extend_from_slice(&self.retired_at.unwrap_or(NOT_RETIRED).to_be_bytes());
-        out.extend_from_slice(&record[..]);
-        out
+        encode_timed(
+            SPK_ROW_VERSION,
+            self.created_at,
+            self.retired_at,
+            &self.key.to_bytes()[..],
+        )
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let [SPK_ROW_VERSION, rest @ ..] = bytes else {
-            return Err(StoreError::Corrupt);
-        };
-        if rest.len() < 16 {
-            return Err(StoreError::Corrupt);
-        }
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&rest[..8]);
-        let created_at = u64::from_be_bytes(b);
-        b.copy_from_slice(&rest[8..16]);
-        let retired_at = u64::from_be_bytes(b);
-        let key = SignedPreKey::from_bytes(&rest[16..]).map_err(|_| StoreError::Corrupt)?;
+        let (created_at, retired_at, record) = decode_timed(SPK_ROW_VERSION, bytes)?;
+        let key = SignedPreKey::from_bytes(record).map_err(|_| StoreError::Corrupt)?;
         Ok(SignedRow {
             created_at,
-            retired_at: (retired_at != NOT_RETIRED).then_some(retired_at),
+            retired_at,
             key,
         })
     }
+}
+
+/// A counters row: `u8(version) || N * u32be`, as the prekey states are laid out.
+pub(crate) fn encode_counters(version: u8, words: &[u32]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(1 + 4 * words.len()));
+    out.push(version);
+    for w in words {
+        out.extend_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+/// Parses [`encode_counters`]'s output with exactly `N` words.
+pub(crate) fn decode_counters<const N: usize>(
+    version: u8,
+    bytes: &[u8],
+) -> Result<[u32; N], StoreError> {
+    match bytes {
+        [v, rest @ ..] if *v == version && rest.len() == 4 * N => {
+            let mut words = [0u32; N];
+            for (w, b) in words.iter_mut().zip(rest.chunks_exact(4)) {
+                *w = u32::from_be_bytes(b.try_into().map_err(|_| StoreError::Corrupt)?);
+            }
+            Ok(words)
+        }
+        _ => Err(StoreError::Corrupt),
+    }
+}
+
+/// A row of a key that is created, then maybe replaced: `u8(version) || u64be(created_at) ||
+/// u64be(retired_at or 2^64-1) || record`, as signed prekey and KEM prekey rows are laid out.
+pub(crate) fn encode_timed(
+    version: u8,
+    created_at: u64,
+    retired_at: Option<u64>,
+    record: &[u8],
+) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(17 + record.len()));
+    out.push(version);
+    out.extend_from_slice(&created_at.to_be_bytes());
+    out.extend_from_slice(&retired_at.unwrap_or(NOT_RETIRED).to_be_bytes());
+    out.extend_from_slice(record);
+    out
+}
+
+/// Splits [`encode_timed`]'s output into its times and the record (not checked here).
+pub(crate) fn decode_timed(
+    version: u8,
+    bytes: &[u8],
+) -> Result<(u64, Option<u64>, &[u8]), StoreError> {
+    let [v, rest @ ..] = bytes else {
+        return Err(StoreError::Corrupt);
+    };
+    if *v != version || rest.len() < 16 {
+        return Err(StoreError::Corrupt);
+    }
+    let (times, record) = rest.split_at(16);
+    let created_at = u64::from_be_bytes(times[..8].try_into().map_err(|_| StoreError::Corrupt)?);
+    let retired_at = u64::from_be_bytes(times[8..].try_into().map_err(|_| StoreError::Corrupt)?);
+    Ok((
+        created_at,
+        (retired_at != NOT_RETIRED).then_some(retired_at),
+        record,
+    ))
 }
 
 /// The row key of a prekey: its id, big-endian.

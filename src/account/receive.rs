@@ -8,11 +8,12 @@ use super::records::{self, Record, load_session};
 use super::trust::TrustRecord;
 use super::{
     Account, AccountError, DeviceAddress, INBOX_VERSION, InboxEntry, META_INBOX_NEXT, Options,
-    SESSION_CONTEXT, SessionCache, get_sealed, load_devices, load_one_time, load_record_cached,
-    load_signed, load_trust, put_sealed, seen,
+    SESSION_CONTEXT, SessionCache, get_sealed, kem_prekeys, load_devices, load_one_time,
+    load_record_cached, load_signed, load_trust, put_sealed, seen,
 };
 use crate::content::Content;
 use crate::error::{DecryptError, Error};
+use crate::kem_prekey::{KemPreKeyId, KemPreKeyKind};
 use crate::keys::{IdentityKeyPair, OneTimePreKeyId};
 use crate::session::Session;
 use crate::store::seal::Sealer;
@@ -25,7 +26,8 @@ impl<S: Store> Account<S> {
     // ----------------------------------------------------------------------- receiving ----
 
     /// Decrypts an envelope from `from` and stores the plaintext in the inbox, committing in
-    /// one transaction the new session state, the consumed one-time prekey, the trust record
+    /// one transaction the new session state, the consumed one-time prekey and one-time KEM
+    /// prekey, the trust record
     /// of a new device and the inbox entry. The application shows or saves the entry and then
     /// [`ack`](Self::ack)s it; until then [`inbox`](Self::inbox) returns it again, after a
     /// restart too. If the process dies before the commit, nothing happened and the envelope
@@ -171,6 +173,8 @@ struct Opened {
     current: Option<Session>,
     plaintext: Zeroizing<Vec<u8>>,
     consumed: Option<OneTimePreKeyId>,
+    /// A one-time KEM prekey the new session used (a last-resort one is kept).
+    consumed_kem: Option<KemPreKeyId>,
     new_trust: Option<TrustRecord>,
 }
 
@@ -226,6 +230,7 @@ fn open_envelope(
                         current,
                         plaintext: Zeroizing::new(plaintext),
                         consumed: None,
+                        consumed_kem: None,
                         new_trust: None,
                     });
                 }
@@ -267,20 +272,30 @@ fn open_envelope(
         Some(id) => Some(load_one_time(tx, sealer, id.0)?.ok_or(AccountError::UnknownPreKey(id))?),
         None => None,
     };
+    let kem = match message.kem_prekey_id() {
+        Some(id) => Some(kem_prekeys::for_message(tx, sealer, options, id, now)?),
+        None => None,
+    };
     // Authenticate before judging the identity: a forged first message must not raise an
     // identity warning.
     // A first message that does not authenticate under prekeys we hold with its ids was made
     // for prekeys this device no longer has (it was reinstalled or restored) or forged: either
     // way no session can come of it, and the way out is a new one from our side.
-    let (session, plaintext) =
-        Session::respond(identity, &spk, opk.as_ref(), message, SESSION_CONTEXT).map_err(|e| {
-            match e {
-                Error::Decrypt(DecryptError::AuthenticationFailed) => AccountError::SessionLost {
-                    address: from.clone(),
-                },
-                e => e.into(),
-            }
-        })?;
+    let (session, plaintext) = Session::respond_with(
+        identity,
+        &spk,
+        opk.as_ref(),
+        kem.as_ref(),
+        message,
+        SESSION_CONTEXT,
+        options.post_quantum,
+    )
+    .map_err(|e| match e {
+        Error::Decrypt(DecryptError::AuthenticationFailed) => AccountError::SessionLost {
+            address: from.clone(),
+        },
+        e => e.into(),
+    })?;
     let plaintext = Zeroizing::new(plaintext);
     let trust = load_trust(tx, sealer, key)?;
     if let Some(t) = trust
@@ -304,6 +319,9 @@ fn open_envelope(
         current: Some(session),
         plaintext,
         consumed: opk.map(|k| k.id()),
+        consumed_kem: kem
+            .filter(|k| k.kind() == KemPreKeyKind::OneTime)
+            .map(|k| k.id()),
         new_trust: trust
             .is_none()
             .then(|| TrustRecord::new(message.identity_key(), now)),
@@ -343,6 +361,9 @@ fn write_opened<R: CryptoRng + ?Sized>(
     )?;
     if let Some(id) = opened.consumed {
         tx.delete(Table::OneTimePreKeys, &id_key(id.0))?;
+    }
+    if let Some(id) = opened.consumed_kem {
+        kem_prekeys::consume(tx, id)?;
     }
     if let Some(t) = opened.new_trust {
         put_sealed(tx, sealer, rng, Table::Identities, key, &t.encode())?;

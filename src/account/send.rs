@@ -97,13 +97,12 @@ pub(super) fn seal_one<R: CryptoRng + ?Sized>(
                     received: Box::new(*bundle.identity_key()),
                 });
             }
-            // Classical until the account publishes and consumes KEM prekeys (SPEC.md 15.6).
             let session = Session::initiate_with(
                 rng,
                 parts.identity,
                 &bundle,
                 SESSION_CONTEXT,
-                crate::PostQuantum::Allowed,
+                parts.options.post_quantum,
             )?;
             (session, true)
         }

@@ -37,9 +37,7 @@ impl MemoryStore {
         out.extend_from_slice(EXPORT_MAGIC);
         out.push(EXPORT_VERSION);
         // A store in memory holds far fewer than 2^32 rows; saturating keeps the function total.
-        out.extend_from_slice(
-            &u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes(),
-        );
+        out.extend_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes());
         // Tables in the order of Table::ALL (which is also their Ord), keys ascending.
         for table in Table::ALL {
             for (key, value) in &self.rows[table.index()] {
@@ -314,7 +312,11 @@ mod tests {
             "a count the input cannot hold"
         );
         assert_eq!(bad(&|b| b[8] = 1), corrupt, "bytes after the last row");
-        assert_eq!(bad(&|b| b[19] = 6), corrupt, "unknown table");
+        assert_eq!(
+            bad(&|b| b[19] = Table::ALL.len() as u8),
+            corrupt,
+            "unknown table"
+        );
         assert_eq!(bad(&|b| b[19] = 0), corrupt, "rows out of order");
         assert_eq!(bad(&|b| b[27] = 2), corrupt, "value longer than the input");
         assert_eq!(bad(&|b| b.push(0)), corrupt, "trailing byte");

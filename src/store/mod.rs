@@ -42,17 +42,21 @@ pub enum Table {
     Identities,
     /// Decrypted messages the application has not yet acknowledged.
     Inbox,
+    /// Our ML-KEM prekeys for PQXDH (last-resort and unused one-time ones), by kind and id.
+    /// Schema version 2 and later.
+    KemPreKeys,
 }
 
 impl Table {
     /// Every table, in a fixed order.
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Meta,
         Table::SignedPreKeys,
         Table::OneTimePreKeys,
         Table::Sessions,
         Table::Identities,
         Table::Inbox,
+        Table::KemPreKeys,
     ];
 
     /// The table's place in [`ALL`](Self::ALL), for per-table arrays.
@@ -64,6 +68,7 @@ impl Table {
             Table::Sessions => 3,
             Table::Identities => 4,
             Table::Inbox => 5,
+            Table::KemPreKeys => 6,
         }
     }
 
@@ -76,6 +81,7 @@ impl Table {
             Table::Sessions => "sessions",
             Table::Identities => "identities",
             Table::Inbox => "inbox",
+            Table::KemPreKeys => "kem_prekeys",
         }
     }
 }

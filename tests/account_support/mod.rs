@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crosswire::account::{Account, Clock, DeviceAddress, Options, Upload};
-use crosswire::store::{MemoryStore, StorageKey, Store};
+use crosswire::store::{MemoryStore, StorageKey, Store, Table, Transaction};
 
 /// A kind of store the tests run on.
 pub trait Backend {
@@ -63,6 +63,19 @@ impl TestClock {
 }
 
 pub const DAY: u64 = 24 * 60 * 60;
+
+/// Everything an account shows about its rows, to compare before and after a failure.
+pub fn snapshot<S: Store>(store: &mut S) -> Vec<(Table, Vec<u8>, Vec<u8>)> {
+    let mut tx = store.transaction().unwrap();
+    let mut out = Vec::new();
+    for table in Table::ALL {
+        for key in tx.keys(table, b"").unwrap() {
+            let value = tx.get(table, &key).unwrap().unwrap();
+            out.push((table, key, value));
+        }
+    }
+    out
+}
 
 pub fn options(clock: &TestClock) -> Options {
     let mut o = Options::default();

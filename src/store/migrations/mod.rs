@@ -8,10 +8,22 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::StoreError;
+use super::{StoreError, Table};
 
 /// The SQL of every step, in order.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!("0001_initial.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("0001_initial.sql"),
+    include_str!("0002_kem_prekeys.sql"),
+];
+
+/// The schema version whose step creates `table`, so that an older file is checked only for
+/// the tables it should have before it is migrated.
+pub(crate) fn introduced_in(table: Table) -> u32 {
+    match table {
+        Table::KemPreKeys => 2,
+        _ => 1,
+    }
+}
 
 /// The schema version this build writes: the number of steps.
 pub(crate) const CURRENT: u32 = MIGRATIONS.len() as u32;
@@ -78,6 +90,22 @@ mod tests {
         assert!(table_exists(&conn, "b"));
         run(&mut conn, &steps).unwrap();
         assert_eq!(version(&conn).unwrap(), 2);
+    }
+
+    #[test]
+    fn every_table_appears_in_the_step_it_is_said_to() {
+        for table in Table::ALL {
+            let since = introduced_in(table) as usize;
+            let mut conn = Connection::open_in_memory().unwrap();
+            run(&mut conn, &MIGRATIONS[..since - 1]).unwrap();
+            assert!(
+                !table_exists(&conn, table.name()),
+                "{table:?} before {since}"
+            );
+            run(&mut conn, &MIGRATIONS[..since]).unwrap();
+            assert!(table_exists(&conn, table.name()), "{table:?} at {since}");
+        }
+        assert_eq!(CURRENT, 2);
     }
 
     #[test]

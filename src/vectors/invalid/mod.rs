@@ -5,6 +5,7 @@ mod bundles;
 mod decryption;
 mod envelopes;
 mod fixture;
+mod kem_bundles;
 mod keys;
 mod states;
 
@@ -82,6 +83,8 @@ pub(super) fn generate() -> Value {
     decryption(&mut out, &f, &mut rng);
     responding(&mut out, &f, &mut rng);
     states(&mut out, &f);
+    // Last, so that the cases above draw exactly what they drew before these existed.
+    kem_bundles::kem_bundles(&mut out, &f, &mut rng);
     file(DESCRIPTION, SEED, out.0)
 }
 
