@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod api;
+pub mod c_account;
 pub mod c_api;
 mod error;
 
