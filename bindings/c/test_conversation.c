@@ -10,36 +10,7 @@
  * Build: gcc -Wall -Wextra -Werror -I bindings/ffi/include bindings/c/test_conversation.c \
  *            -L target/debug -lcrosswire_ffi -o test_conversation
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "crosswire.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
-
-/* A call that must succeed; aborts the test run otherwise (later steps depend on it). */
-#define OK(call)                                                                 \
-    do {                                                                         \
-        CwStatus status_ = (call);                                               \
-        if (status_ != CW_STATUS_OK) {                                           \
-            fprintf(stderr, "%s:%d: %s failed with status %d: %s\n", __FILE__, __LINE__, \
-                    #call, (int)status_, cw_last_error() ? cw_last_error() : "?"); \
-            exit(1);                                                             \
-        }                                                                        \
-    } while (0)
-
-static int bytes_equal(CwBytes b, const void *data, size_t len) {
-    return b.len == len && memcmp(b.ptr, data, len) == 0;
-}
+#include "check.h"
 
 /* Alice encrypts `text` as content; Bob decrypts it and must see the same text. */
 static void send_text(const CwSession *from, const CwSession *to, const char *text) {

@@ -14,7 +14,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::account::{Account, Address, InboxMessage, Upload};
 use crate::api::Content;
 use crate::c_api::{
-    Bytes, Status, bounded, bytes, guard, handle, non_null, release, write, write_handle,
+    Bytes, Status, bounded, bytes, guard, handle, non_null, query, release, write, write_handle,
 };
 use crate::error::CrosswireError;
 
@@ -210,13 +210,8 @@ pub unsafe extern "C" fn cw_account_identity_key(
     account: *const Account,
     out: *mut Bytes,
 ) -> Status {
-    guard(|| {
-        non_null(out)?;
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(account) }?.identity_key()?;
-        // SAFETY: forwarded contract.
-        unsafe { write(out, Bytes::from_vec(key)) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { query(account, out, |a| Ok(Bytes::from_vec(a.identity_key()?))) }
 }
 
 /// Everything to publish now: the bundle and every unused one-time prekey.
@@ -228,13 +223,8 @@ pub unsafe extern "C" fn cw_account_upload(
     account: *const Account,
     out: *mut *const Upload,
 ) -> Status {
-    guard(|| {
-        non_null(out)?;
-        // SAFETY: forwarded contract.
-        let upload = unsafe { handle(account) }?.upload()?;
-        // SAFETY: forwarded contract.
-        unsafe { write_handle(out, Arc::new(upload)) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { query(account, out, |a| Ok(Arc::into_raw(Arc::new(a.upload()?)))) }
 }
 
 /// Runs the prekey lifecycle (signed prekey rotation, one-time prekey replenishment). Sets
@@ -247,17 +237,13 @@ pub unsafe extern "C" fn cw_account_maintain(
     account: *const Account,
     out: *mut *const Upload,
 ) -> Status {
-    guard(|| {
-        non_null(out)?;
-        // SAFETY: forwarded contract.
-        let upload = unsafe { handle(account) }?.maintain()?;
-        match upload {
-            // SAFETY: forwarded contract.
-            Some(upload) => unsafe { write_handle(out, Arc::new(upload)) },
-            // SAFETY: forwarded contract.
-            None => unsafe { write(out, std::ptr::null()) },
-        }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        query(account, out, |a| {
+            Ok(a.maintain()?
+                .map_or(std::ptr::null(), |u| Arc::into_raw(Arc::new(u))))
+        })
+    }
 }
 
 /// The bundle of an upload, to publish (replacing the previous one).
@@ -266,13 +252,8 @@ pub unsafe extern "C" fn cw_account_maintain(
 /// `upload` is live; `out` is valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cw_upload_bundle(upload: *const Upload, out: *mut Bytes) -> Status {
-    guard(|| {
-        non_null(out)?;
-        // SAFETY: forwarded contract.
-        let bundle = unsafe { handle(upload) }?.bundle.clone();
-        // SAFETY: forwarded contract.
-        unsafe { write(out, Bytes::from_vec(bundle)) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { query(upload, out, |u| Ok(Bytes::from_vec(u.bundle.clone()))) }
 }
 
 /// How many one-time prekeys an upload carries (0 for NULL).
@@ -332,13 +313,8 @@ pub unsafe extern "C" fn cw_upload_free(upload: *const Upload) {
 /// `account` is live; `out` is valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cw_account_bundle(account: *const Account, out: *mut Bytes) -> Status {
-    guard(|| {
-        non_null(out)?;
-        // SAFETY: forwarded contract.
-        let bundle = unsafe { handle(account) }?.bundle()?;
-        // SAFETY: forwarded contract.
-        unsafe { write(out, Bytes::from_vec(bundle)) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { query(account, out, |a| Ok(Bytes::from_vec(a.bundle()?))) }
 }
 
 /// Encrypts to `to`: with the session held for it, or a new one from `bundle` (fetched from the
@@ -500,13 +476,12 @@ pub unsafe extern "C" fn cw_account_inbox(
     account: *const Account,
     out: *mut *const Inbox,
 ) -> Status {
-    guard(|| {
-        non_null(out)?;
-        // SAFETY: forwarded contract.
-        let messages = unsafe { handle(account) }?.inbox()?;
-        // SAFETY: forwarded contract.
-        unsafe { write_handle(out, Arc::new(Inbox(messages))) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        query(account, out, |a| {
+            Ok(Arc::into_raw(Arc::new(Inbox(a.inbox()?))))
+        })
+    }
 }
 
 /// How many messages an inbox snapshot holds (0 for NULL).
@@ -578,13 +553,8 @@ pub unsafe extern "C" fn cw_account_ack(
     seq: u64,
     out_removed: *mut bool,
 ) -> Status {
-    guard(|| {
-        non_null(out_removed)?;
-        // SAFETY: forwarded contract.
-        let removed = unsafe { handle(account) }?.ack(seq)?;
-        // SAFETY: forwarded contract.
-        unsafe { write(out_removed, removed) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { query(account, out_removed, |a| a.ack(seq)) }
 }
 
 /// Accepts `identity_key` (32 bytes) for `address`, after `account.identity_changed` and the
@@ -659,11 +629,6 @@ pub unsafe extern "C" fn cw_account_one_time_prekey_count(
     account: *const Account,
     out: *mut u64,
 ) -> Status {
-    guard(|| {
-        non_null(out)?;
-        // SAFETY: forwarded contract.
-        let count = unsafe { handle(account) }?.one_time_prekey_count()?;
-        // SAFETY: forwarded contract.
-        unsafe { write(out, count) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { query(account, out, |a| a.one_time_prekey_count()) }
 }

@@ -224,6 +224,25 @@ pub(crate) unsafe fn release<T>(p: *const T) {
     }
 }
 
+/// The shape of most getters: one handle in, one value out, computed by `f`. The output is
+/// checked before `f` runs, so `f` may hand out references (`Arc::into_raw`) safely.
+///
+/// # Safety
+/// `h` is null or a live handle; `out` is null or valid for a write.
+pub(crate) unsafe fn query<H, T>(
+    h: *const H,
+    out: *mut T,
+    f: impl FnOnce(&H) -> Result<T>,
+) -> Status {
+    guard(|| {
+        non_null(out)?;
+        // SAFETY: forwarded contract.
+        let value = f(unsafe { handle(h) }?)?;
+        // SAFETY: checked non-null above; writable by the caller's contract.
+        unsafe { write(out, value) }
+    })
+}
+
 /// Checks every output pointer before any work, so a call with a null output changes nothing
 /// (a session must not advance for an envelope nobody receives).
 pub(crate) fn non_null<T>(out: *mut T) -> Result<()> {
