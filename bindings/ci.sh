@@ -65,11 +65,27 @@ cp "$LIB" bindings/python/crosswire/
 (cd bindings/python && python3 -m pytest -q tests)
 
 step "C: gcc against include/crosswire.h, run under valgrind"
-gcc -std=c11 -Wall -Wextra -Werror -g -I bindings/ffi/include bindings/c/test_conversation.c \
-    -L "$TARGET_DIR/debug" -lcrosswire_ffi -Wl,-rpath,"$TARGET_DIR/debug" \
-    -o "$GEN/test_conversation"
-valgrind --quiet --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect \
-    --errors-for-leak-kinds=definite,indirect "$GEN/test_conversation" "$GEN"
+for test in test_conversation test_account; do
+    gcc -std=c11 -Wall -Wextra -Werror -g -I bindings/ffi/include "bindings/c/$test.c" \
+        -L "$TARGET_DIR/debug" -lcrosswire_ffi -Wl,-rpath,"$TARGET_DIR/debug" \
+        -o "$GEN/$test"
+    mkdir "$GEN/$test.d"
+    valgrind --quiet --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect "$GEN/$test" "$GEN/$test.d"
+done
+
+# The READMEs' C snippet of the account flow compiles and runs as printed.
+for readme in README.md bindings/README.md; do
+    snippet=$GEN/snippet-$(echo "$readme" | tr / -)
+    awk '/<!-- c-account-snippet -->/ { on = 1; next } on && /^```c$/ { grab = 1; next }
+         grab && /^```$/ { exit } grab' "$readme" >"$snippet.c"
+    gcc -std=c11 -Wall -Wextra -Werror -g -I bindings/ffi/include "$snippet.c" \
+        -L "$TARGET_DIR/debug" -lcrosswire_ffi -Wl,-rpath,"$TARGET_DIR/debug" -o "$snippet"
+    mkdir "$snippet.d"
+    printed=$(cd "$snippet.d" && valgrind --quiet --error-exitcode=1 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect "$snippet")
+    [ "$printed" = "Hi Bob" ] || { echo "$readme: C snippet printed: $printed" >&2; exit 1; }
+done
 
 step "WebAssembly: build for wasm32-unknown-unknown, wasm-bindgen, node tests"
 # The platform CSPRNG and no fallback: getrandom must have its wasm_js backend on this target.

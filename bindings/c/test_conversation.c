@@ -1,6 +1,6 @@
 /* The C ABI end to end, against the generated header (bindings/ffi/include/crosswire.h).
  *
- * Scenario (core API; the account layer is not bound yet): Bob publishes a bundle; Alice starts
+ * Scenario (the core, sans-I/O API; the account layer is test_account.c): Bob publishes a bundle; Alice starts
  * a session and sends a text; Bob answers from the prekey message; messages both ways; an
  * attachment; a restart (both sessions saved to their own files, every handle released, the
  * sessions reloaded from the files) and more messages both ways; then the typed failures: a
@@ -10,36 +10,7 @@
  * Build: gcc -Wall -Wextra -Werror -I bindings/ffi/include bindings/c/test_conversation.c \
  *            -L target/debug -lcrosswire_ffi -o test_conversation
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "crosswire.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
-
-/* A call that must succeed; aborts the test run otherwise (later steps depend on it). */
-#define OK(call)                                                                 \
-    do {                                                                         \
-        CwStatus status_ = (call);                                               \
-        if (status_ != CW_STATUS_OK) {                                           \
-            fprintf(stderr, "%s:%d: %s failed with status %d: %s\n", __FILE__, __LINE__, \
-                    #call, (int)status_, cw_last_error() ? cw_last_error() : "?"); \
-            exit(1);                                                             \
-        }                                                                        \
-    } while (0)
-
-static int bytes_equal(CwBytes b, const void *data, size_t len) {
-    return b.len == len && memcmp(b.ptr, data, len) == 0;
-}
+#include "check.h"
 
 /* Alice encrypts `text` as content; Bob decrypts it and must see the same text. */
 static void send_text(const CwSession *from, const CwSession *to, const char *text) {
@@ -136,7 +107,8 @@ int main(int argc, char **argv) {
     CwBytes replayed = {(unsigned char *)0x1, 12345};
     CHECK(cw_session_decrypt(alice, env.ptr, env.len, &replayed) == CW_STATUS_DECRYPT);
     CHECK(replayed.ptr == (unsigned char *)0x1 && replayed.len == 12345); /* untouched */
-    CHECK(cw_last_error() != NULL && strstr(cw_last_error(), "DuplicateOrExpired") != NULL);
+    CHECK(cw_last_error_code() != NULL &&
+          strcmp(cw_last_error_code(), "decrypt.duplicate_or_expired") == 0);
     cw_bytes_free(env);
 
     /* An attachment: encrypt, "upload", send the pointer in content, download, decrypt. */

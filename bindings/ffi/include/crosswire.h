@@ -2,12 +2,17 @@
  * crosswire C ABI.
  *
  * - Every fallible function returns a CwStatus; on anything but CW_STATUS_OK its outputs are
- *   untouched and cw_last_error() describes the failure (valid until the next failure on the
- *   same thread).
+ *   untouched and the thread's last error is set (like errno): cw_last_error_code() is its
+ *   stable code ("decrypt.duplicate_or_expired", "store.wrong_key", "account.no_session", ...;
+ *   SPEC.md 1.1 and 14.14, plus binding.invalid_argument / binding.panic / binding.poisoned),
+ *   the string to compare with strcmp and act on; cw_last_error() a description for logs.
+ *   Both stay valid until the next failure on the same thread; do not free them.
  * - Handles (CwSession *, ...) are released exactly once with their cw_*_free function.
  * - CwBytes outputs belong to the library: release them with cw_bytes_free (which wipes them).
  * - Input buffers are (pointer, length) pairs; a null pointer is allowed only with length 0.
- * - Panics never unwind into C: they become CW_STATUS_PANIC.
+ * - Pointer arguments are checked: a null handle or output is CW_STATUS_INVALID_ARGUMENT
+ *   (binding.invalid_argument) and changes nothing.
+ * - Panics never unwind into C: they become CW_STATUS_PANIC (binding.panic).
  */
 
 #ifndef CROSSWIRE_H
@@ -107,6 +112,12 @@ typedef enum {
 } CwContentKind;
 
 /*
+ One device's end-to-end encryption state in one SQLite file. Every call is one transaction:
+ it commits completely or not at all, and a crash at any instant loses nothing.
+ */
+typedef struct CwAccount CwAccount;
+
+/*
  One message's content: built to send, or received.
  */
 typedef struct CwContent CwContent;
@@ -115,6 +126,12 @@ typedef struct CwContent CwContent;
  A device's long-term identity key pair. The secret half never leaves the library.
  */
 typedef struct CwIdentityKeyPair CwIdentityKeyPair;
+
+/*
+ The messages decrypted but not yet acknowledged, oldest first. The plaintexts are wiped
+ when it is released.
+ */
+typedef struct CwInbox CwInbox;
 
 /*
  A one-time prekey: used by at most one first message, then deleted by its owner.
@@ -144,6 +161,12 @@ typedef struct CwSession CwSession;
 typedef struct CwSignedPreKey CwSignedPreKey;
 
 /*
+ What to publish to the prekey directory: the bundle (replacing the previous one) and
+ one-time prekeys to append to its queue.
+ */
+typedef struct CwUpload CwUpload;
+
+/*
  Bytes owned by the library. Release with [`cw_bytes_free`].
  */
 typedef struct {
@@ -157,15 +180,287 @@ typedef struct {
   size_t len;
 } CwBytes;
 
+/*
+ A remote device: `user` (UTF-8, `user_len` bytes, not NUL-terminated) and its device number.
+ */
+typedef struct {
+  /*
+   The user id's first byte (1 to 255 bytes of UTF-8).
+   */
+  const char *user;
+  /*
+   The user id's length in bytes.
+   */
+  size_t user_len;
+  /*
+   The device number.
+   */
+  uint32_t device;
+} CwDeviceAddress;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /*
- The description of the last failure on this thread, or null if none. Valid until the next
- failing `cw_*` call on the same thread; do not free it.
+ Creates a new account in a new SQLite file at `path` (UTF-8, `path_len` bytes), sealed
+ under `storage_key` (32 bytes from the platform keystore). Publish
+ [`cw_account_upload`] afterwards. A file that already holds an account is
+ `account.already_exists`.
+
+ # Safety
+ The buffers are readable; `out` is valid for a write.
+ */
+CwStatus cw_account_create(const char *path,
+                           size_t path_len,
+                           const uint8_t *storage_key,
+                           size_t storage_key_len,
+                           const CwAccount **out);
+
+/*
+ Opens the account at `path`. Another storage key than the one it was created with is
+ `CW_STATUS_STORE` with code `store.wrong_key`; a file without an account is
+ `account.not_found`.
+
+ # Safety
+ The buffers are readable; `out` is valid for a write.
+ */
+CwStatus cw_account_open(const char *path,
+                         size_t path_len,
+                         const uint8_t *storage_key,
+                         size_t storage_key_len,
+                         const CwAccount **out);
+
+/*
+ Releases an account and closes its file. Everything it did is already committed.
+
+ # Safety
+ `account` is null or a live handle, not used afterwards.
+ */
+void cw_account_free(const CwAccount *account);
+
+/*
+ This device's public identity key (32 bytes).
+
+ # Safety
+ `account` is live; `out` is valid for a write.
+ */
+CwStatus cw_account_identity_key(const CwAccount *account, CwBytes *out);
+
+/*
+ Everything to publish now: the bundle and every unused one-time prekey.
+
+ # Safety
+ `account` is live; `out` is valid for a write.
+ */
+CwStatus cw_account_upload(const CwAccount *account, const CwUpload **out);
+
+/*
+ Runs the prekey lifecycle (signed prekey rotation, one-time prekey replenishment). Sets
+ `*out` to what to publish, or to NULL when nothing changed.
+
+ # Safety
+ `account` is live; `out` is valid for a write.
+ */
+CwStatus cw_account_maintain(const CwAccount *account, const CwUpload **out);
+
+/*
+ The bundle of an upload, to publish (replacing the previous one).
+
+ # Safety
+ `upload` is live; `out` is valid for a write.
+ */
+CwStatus cw_upload_bundle(const CwUpload *upload, CwBytes *out);
+
+/*
+ How many one-time prekeys an upload carries (0 for NULL).
+
+ # Safety
+ `upload` is null or live.
+ */
+size_t cw_upload_prekey_count(const CwUpload *upload);
+
+/*
+ One-time prekey `index` (below [`cw_upload_prekey_count`]) of an upload: its id and its
+ 32-byte public key, to append to the directory's queue.
+
+ # Safety
+ `upload` is live; the outputs are valid for writes.
+ */
+CwStatus cw_upload_prekey(const CwUpload *upload,
+                          size_t index,
+                          uint32_t *out_id,
+                          CwBytes *out_public_key);
+
+/*
+ Releases an upload.
+
+ # Safety
+ `upload` is null or a live handle, not used afterwards.
+ */
+void cw_upload_free(const CwUpload *upload);
+
+/*
+ A bundle for one sender, with the next one-time prekey if any is left (what a prekey
+ directory hands out).
+
+ # Safety
+ `account` is live; `out` is valid for a write.
+ */
+CwStatus cw_account_bundle(const CwAccount *account, CwBytes *out);
+
+/*
+ Encrypts to `to`: with the session held for it, or a new one from `bundle` (fetched from the
+ directory; NULL/0 when a session exists). No session and no bundle is `account.no_session`.
+
+ # Safety
+ `account` is live; the buffers (and `to.user`) are readable; `out` is valid for a write.
+ */
+CwStatus cw_account_encrypt(const CwAccount *account,
+                            CwDeviceAddress to,
+                            const uint8_t *bundle,
+                            size_t bundle_len,
+                            const uint8_t *plaintext,
+                            size_t plaintext_len,
+                            CwBytes *out);
+
+/*
+ [`cw_account_encrypt`] for content (text, attachment pointer).
+
+ # Safety
+ As [`cw_account_encrypt`]; `content` is live.
+ */
+CwStatus cw_account_encrypt_content(const CwAccount *account,
+                                    CwDeviceAddress to,
+                                    const uint8_t *bundle,
+                                    size_t bundle_len,
+                                    const CwContent *content,
+                                    CwBytes *out);
+
+/*
+ Decrypts an envelope from `from` and commits the message to the inbox in the same
+ transaction as the session's new state; sets its inbox sequence number (for
+ [`cw_account_ack`]) and its plaintext. A changed identity key is `CW_STATUS_ACCOUNT` with
+ code `account.identity_changed` (nothing consumed: [`cw_account_trust_identity`], retry).
+
+ # Safety
+ `account` is live; the buffers (and `from.user`) are readable; the outputs are valid for
+ writes.
+ */
+CwStatus cw_account_decrypt(const CwAccount *account,
+                            CwDeviceAddress from,
+                            const uint8_t *envelope,
+                            size_t envelope_len,
+                            uint64_t *out_seq,
+                            CwBytes *out_plaintext);
+
+/*
+ [`cw_account_decrypt`] for an envelope carrying content; sets the sequence number and the
+ content.
+
+ # Safety
+ As [`cw_account_decrypt`].
+ */
+CwStatus cw_account_decrypt_content(const CwAccount *account,
+                                    CwDeviceAddress from,
+                                    const uint8_t *envelope,
+                                    size_t envelope_len,
+                                    uint64_t *out_seq,
+                                    const CwContent **out_content);
+
+/*
+ A snapshot of the inbox (every message decrypted and not yet acknowledged, oldest first).
+
+ # Safety
+ `account` is live; `out` is valid for a write.
+ */
+CwStatus cw_account_inbox(const CwAccount *account, const CwInbox **out);
+
+/*
+ How many messages an inbox snapshot holds (0 for NULL).
+
+ # Safety
+ `inbox` is null or live.
+ */
+size_t cw_inbox_len(const CwInbox *inbox);
+
+/*
+ Message `index` (below [`cw_inbox_len`]) of an inbox snapshot: its sequence number, its
+ sender's user id (UTF-8) and device, and its plaintext.
+
+ # Safety
+ `inbox` is live; the outputs are valid for writes.
+ */
+CwStatus cw_inbox_get(const CwInbox *inbox,
+                      size_t index,
+                      uint64_t *out_seq,
+                      CwBytes *out_user,
+                      uint32_t *out_device,
+                      CwBytes *out_plaintext);
+
+/*
+ Releases an inbox snapshot (wiping its plaintexts).
+
+ # Safety
+ `inbox` is null or a live handle, not used afterwards.
+ */
+void cw_inbox_free(const CwInbox *inbox);
+
+/*
+ Removes message `seq` from the inbox once the application has stored it; sets whether it
+ was there.
+
+ # Safety
+ `account` is live; `out_removed` is valid for a write.
+ */
+CwStatus cw_account_ack(const CwAccount *account, uint64_t seq, bool *out_removed);
+
+/*
+ Accepts `identity_key` (32 bytes) for `address`, after `account.identity_changed` and the
+ user's decision.
+
+ # Safety
+ `account` is live; the buffers (and `address.user`) are readable.
+ */
+CwStatus cw_account_trust_identity(const CwAccount *account,
+                                   CwDeviceAddress address,
+                                   const uint8_t *identity_key,
+                                   size_t identity_key_len);
+
+/*
+ The safety number (ASCII digits) of `local_user` (UTF-8) and `remote`; `{NULL, 0}` while
+ `remote`'s identity is not known yet.
+
+ # Safety
+ `account` is live; the buffers (and `remote.user`) are readable; `out` is valid for a write.
+ */
+CwStatus cw_account_safety_number(const CwAccount *account,
+                                  const char *local_user,
+                                  size_t local_user_len,
+                                  CwDeviceAddress remote,
+                                  CwBytes *out);
+
+/*
+ How many one-time prekeys are left unused.
+
+ # Safety
+ `account` is live; `out` is valid for a write.
+ */
+CwStatus cw_account_one_time_prekey_count(const CwAccount *account, uint64_t *out);
+
+/*
+ The description of the last failure on this thread, or null if none, for logs. Valid until
+ the next failing `cw_*` call on the same thread; do not free it.
  */
 const char *cw_last_error(void);
+
+/*
+ The stable code of the last failure on this thread (`"decrypt.duplicate_or_expired"`,
+ `"store.wrong_key"`, ...; SPEC.md 1.1 and 14.14, plus `binding.*`), or null if none. Compare
+ it with `strcmp`; it is what an application acts on, the status only says the area. Valid
+ until the next failing `cw_*` call on the same thread; do not free it.
+ */
+const char *cw_last_error_code(void);
 
 /*
  Wipes and releases bytes the library handed out. Accepts `{NULL, 0}`.

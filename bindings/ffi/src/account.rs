@@ -93,8 +93,7 @@ fn storage_key(bytes: Vec<u8>) -> Result<StorageKey> {
 }
 
 fn store(path: &str) -> Result<SqliteStore> {
-    SqliteStore::open(path, SqliteOptions::default())
-        .map_err(|e| crosswire::account::AccountError::Store(e).into())
+    SqliteStore::open(path, SqliteOptions::default()).map_err(CrosswireError::from)
 }
 
 fn inbox_message(e: account::InboxEntry) -> InboxMessage {

@@ -12,15 +12,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crosswire::{AttachmentKind, AttachmentPointer, Body, Received};
 use zeroize::Zeroizing;
 
-use crate::error::CrosswireError;
+use crate::error::{CrosswireError, codes};
 
 type Result<T> = std::result::Result<T, CrosswireError>;
 
 /// Locks `m`; a lock poisoned by an earlier panic is an error, not a second panic, because the
 /// state behind it may be half-updated.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
-    m.lock()
-        .map_err(|_| CrosswireError::internal("object poisoned by an earlier panic"))
+    m.lock().map_err(|_| {
+        CrosswireError::internal(codes::POISONED, "object poisoned by an earlier panic")
+    })
 }
 
 /// A device's long-term identity key pair. The secret half never leaves the library.

@@ -22,7 +22,7 @@ use crate::api::{
     Content, ContentKind, IdentityKeyPair, OneTimePreKey, PreKeyBundle, SealedAttachment, Session,
     SignedPreKey,
 };
-use crate::error::CrosswireError;
+use crate::error::{CrosswireError, codes};
 
 type Result<T> = std::result::Result<T, CrosswireError>;
 
@@ -71,7 +71,7 @@ pub struct Bytes {
 }
 
 impl Bytes {
-    fn from_vec(v: Vec<u8>) -> Bytes {
+    pub(crate) fn from_vec(v: Vec<u8>) -> Bytes {
         let boxed = v.into_boxed_slice();
         let len = boxed.len();
         let ptr = Box::into_raw(boxed).cast::<u8>();
@@ -79,13 +79,23 @@ impl Bytes {
     }
 }
 
-thread_local! {
-    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+/// The last failure on this thread: its description and its stable code.
+struct LastError {
+    message: CString,
+    code: CString,
 }
 
-fn set_last_error(message: &str) {
-    let c = CString::new(message.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|e| *e.borrow_mut() = Some(c));
+thread_local! {
+    static LAST_ERROR: RefCell<Option<LastError>> = const { RefCell::new(None) };
+}
+
+fn set_last_error(message: &str, code: &str) {
+    let c = |s: &str| CString::new(s.replace('\0', " ")).unwrap_or_default();
+    let last = LastError {
+        message: c(message),
+        code: c(code),
+    };
+    LAST_ERROR.with(|e| *e.borrow_mut() = Some(last));
 }
 
 fn status(e: &CrosswireError) -> Status {
@@ -106,15 +116,15 @@ fn status(e: &CrosswireError) -> Status {
 }
 
 /// Runs `f`, turning its error or panic into a status and the thread's last error.
-fn guard(f: impl FnOnce() -> Result<()>) -> Status {
+pub(crate) fn guard(f: impl FnOnce() -> Result<()>) -> Status {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => Status::Ok,
         Ok(Err(e)) => {
-            set_last_error(&e.to_string());
+            set_last_error(&e.to_string(), e.code());
             status(&e)
         }
         Err(_) => {
-            set_last_error("internal: crosswire panicked");
+            set_last_error("internal: crosswire panicked", codes::PANIC);
             Status::Panic
         }
     }
@@ -122,7 +132,7 @@ fn guard(f: impl FnOnce() -> Result<()>) -> Status {
 
 /// # Safety
 /// `p` is null or a handle of type `T` handed out by this library and not yet freed.
-unsafe fn handle<'a, T>(p: *const T) -> Result<&'a T> {
+pub(crate) unsafe fn handle<'a, T>(p: *const T) -> Result<&'a T> {
     // SAFETY: by the caller's contract a non-null `p` points to a live `T` inside an `Arc`.
     unsafe { p.as_ref() }.ok_or_else(|| CrosswireError::invalid("null handle"))
 }
@@ -131,7 +141,7 @@ unsafe fn handle<'a, T>(p: *const T) -> Result<&'a T> {
 ///
 /// # Safety
 /// As [`handle`].
-unsafe fn optional_arc<T>(p: *const T) -> Option<Arc<T>> {
+pub(crate) unsafe fn optional_arc<T>(p: *const T) -> Option<Arc<T>> {
     if p.is_null() {
         return None;
     }
@@ -145,7 +155,7 @@ unsafe fn optional_arc<T>(p: *const T) -> Option<Arc<T>> {
 
 /// # Safety
 /// `ptr` is null (then `len` must be 0) or points to `len` readable bytes for the call.
-unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -156,9 +166,27 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
+/// [`bytes`] for an input the core bounds: longer than `max` is `too_long` before anything is
+/// copied, so a huge length costs nothing.
+///
 /// # Safety
 /// As [`bytes`].
-unsafe fn text(ptr: *const c_char, len: usize) -> Result<String> {
+pub(crate) unsafe fn bounded<'a>(
+    ptr: *const u8,
+    len: usize,
+    max: usize,
+    too_long: impl FnOnce() -> CrosswireError,
+) -> Result<&'a [u8]> {
+    if len > max {
+        return Err(too_long());
+    }
+    // SAFETY: forwarded contract.
+    unsafe { bytes(ptr, len) }
+}
+
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn text(ptr: *const c_char, len: usize) -> Result<String> {
     // SAFETY: forwarded contract.
     let raw = unsafe { bytes(ptr.cast::<u8>(), len) }?;
     String::from_utf8(raw.to_vec()).map_err(|_| CrosswireError::invalid("string is not UTF-8"))
@@ -166,7 +194,7 @@ unsafe fn text(ptr: *const c_char, len: usize) -> Result<String> {
 
 /// # Safety
 /// `out` is null or valid for one write of `T`.
-unsafe fn write<T>(out: *mut T, value: T) -> Result<()> {
+pub(crate) unsafe fn write<T>(out: *mut T, value: T) -> Result<()> {
     if out.is_null() {
         return Err(CrosswireError::invalid("null output pointer"));
     }
@@ -178,7 +206,7 @@ unsafe fn write<T>(out: *mut T, value: T) -> Result<()> {
 
 /// # Safety
 /// As [`write`].
-unsafe fn write_handle<T>(out: *mut *const T, value: Arc<T>) -> Result<()> {
+pub(crate) unsafe fn write_handle<T>(out: *mut *const T, value: Arc<T>) -> Result<()> {
     if out.is_null() {
         return Err(CrosswireError::invalid("null output pointer"));
     }
@@ -189,27 +217,63 @@ unsafe fn write_handle<T>(out: *mut *const T, value: Arc<T>) -> Result<()> {
 
 /// # Safety
 /// `p` is null or a handle of type `T` not yet freed; it must not be used afterwards.
-unsafe fn release<T>(p: *const T) {
+pub(crate) unsafe fn release<T>(p: *const T) {
     if !p.is_null() {
         // SAFETY: `p` came from `Arc::into_raw`; this gives back the caller's reference.
         drop(unsafe { Arc::from_raw(p) });
     }
 }
 
+/// The shape of most getters: one handle in, one value out, computed by `f`. The output is
+/// checked before `f` runs, so `f` may hand out references (`Arc::into_raw`) safely.
+///
+/// # Safety
+/// `h` is null or a live handle; `out` is null or valid for a write.
+pub(crate) unsafe fn query<H, T>(
+    h: *const H,
+    out: *mut T,
+    f: impl FnOnce(&H) -> Result<T>,
+) -> Status {
+    guard(|| {
+        non_null(out)?;
+        // SAFETY: forwarded contract.
+        let value = f(unsafe { handle(h) }?)?;
+        // SAFETY: checked non-null above; writable by the caller's contract.
+        unsafe { write(out, value) }
+    })
+}
+
 /// Checks every output pointer before any work, so a call with a null output changes nothing
 /// (a session must not advance for an envelope nobody receives).
-fn non_null<T>(out: *mut T) -> Result<()> {
+pub(crate) fn non_null<T>(out: *mut T) -> Result<()> {
     if out.is_null() {
         return Err(CrosswireError::invalid("null output pointer"));
     }
     Ok(())
 }
 
-/// The description of the last failure on this thread, or null if none. Valid until the next
-/// failing `cw_*` call on the same thread; do not free it.
+/// The description of the last failure on this thread, or null if none, for logs. Valid until
+/// the next failing `cw_*` call on the same thread; do not free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn cw_last_error() -> *const c_char {
-    LAST_ERROR.with(|e| e.borrow().as_ref().map_or(std::ptr::null(), |c| c.as_ptr()))
+    LAST_ERROR.with(|e| {
+        e.borrow()
+            .as_ref()
+            .map_or(std::ptr::null(), |l| l.message.as_ptr())
+    })
+}
+
+/// The stable code of the last failure on this thread (`"decrypt.duplicate_or_expired"`,
+/// `"store.wrong_key"`, ...; SPEC.md 1.1 and 14.14, plus `binding.*`), or null if none. Compare
+/// it with `strcmp`; it is what an application acts on, the status only says the area. Valid
+/// until the next failing `cw_*` call on the same thread; do not free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn cw_last_error_code() -> *const c_char {
+    LAST_ERROR.with(|e| {
+        e.borrow()
+            .as_ref()
+            .map_or(std::ptr::null(), |l| l.code.as_ptr())
+    })
 }
 
 /// Wipes and releases bytes the library handed out. Accepts `{NULL, 0}`.
@@ -801,4 +865,49 @@ pub unsafe extern "C" fn cw_content_get_attachment(
 pub unsafe extern "C" fn cw_content_free(content: *const Content) {
     // SAFETY: forwarded contract.
     let _ = catch_unwind(|| unsafe { release(content) });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    fn last_code() -> Option<String> {
+        let p = cw_last_error_code();
+        // SAFETY: non-null pointers from cw_last_error_code are NUL-terminated and live until
+        // the next failure on this thread.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_code_not_an_abort() {
+        let status = guard(|| panic!("a bug"));
+        assert_eq!(status, Status::Panic);
+        assert_eq!(last_code().as_deref(), Some("binding.panic"));
+    }
+
+    #[test]
+    fn the_code_is_the_core_errors_and_is_per_thread() {
+        std::thread::spawn(|| {
+            assert_eq!(last_code(), None);
+            let status = guard(|| {
+                Err(crosswire::Error::Decrypt(crosswire::DecryptError::DuplicateOrExpired).into())
+            });
+            assert_eq!(status, Status::Decrypt);
+            assert_eq!(last_code().as_deref(), Some("decrypt.duplicate_or_expired"));
+            // A null handle: refused, with the binding's own code.
+            let mut out = Bytes {
+                ptr: std::ptr::null_mut(),
+                len: 0,
+            };
+            // SAFETY: a null handle is part of the contract; `out` is writable.
+            let status = unsafe { cw_identity_public_key(std::ptr::null(), &mut out) };
+            assert_eq!(status, Status::InvalidArgument);
+            assert!(out.ptr.is_null());
+            assert_eq!(last_code().as_deref(), Some("binding.invalid_argument"));
+        })
+        .join()
+        .expect("thread");
+    }
 }

@@ -3176,9 +3176,10 @@ public func FfiConverterTypeContentKind_lower(_ value: ContentKind) -> RustBuffe
 
 
 /**
- * Why a crosswire call failed. Each variant is one area of the core's [`crosswire::Error`];
- * `reason` names the precise cause (for example `AuthenticationFailed`), stable across
- * releases, for logs and for the few cases where an application acts on it.
+ * Why a crosswire call failed. Each variant is one area of the core's errors; `code` is the
+ * core error's stable code (`decrypt.duplicate_or_expired`, `store.wrong_key`,
+ * `account.no_session`, ...; SPEC.md 1.1 and 14.14), never changed once published, and what an
+ * application matches on. `reason` names the cause in Rust's terms, for logs only.
  */
 public 
 enum CrosswireError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -3186,85 +3187,116 @@ enum CrosswireError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
     
     
     /**
-     * A key's bytes are not acceptable.
+     * A key's bytes are not acceptable (`key.*`).
      */
     case Key(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * A prekey bundle is malformed or its signature does not verify.
+     * A prekey bundle is malformed or its signature does not verify (`bundle.*`).
      */
     case Bundle(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * An envelope is malformed.
+     * An envelope is malformed (`wire.*`).
      */
     case Wire(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * A message did not decrypt; the session is unchanged.
+     * A message did not decrypt; the session is unchanged (`decrypt.*`:
+     * `decrypt.authentication_failed`, `decrypt.duplicate_or_expired`, ...).
      */
     case Decrypt(
         /**
-         * The precise cause: `AuthenticationFailed`, `DuplicateOrExpired`, `TooFarAhead`,
-         * `SessionMismatch` or `UnexpectedMessageType`.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * A message could not be encrypted; the session is unchanged.
+     * A message could not be encrypted; the session is unchanged (`encrypt.*`).
      */
     case Encrypt(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * A serialized session could not be loaded.
+     * A serialized session could not be loaded (`state.*`).
      */
     case State(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * Content could not be encoded or decoded.
+     * Content could not be encoded or decoded (`content.*`).
      */
     case Content(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * An attachment could not be encrypted or decrypted.
+     * An attachment could not be encrypted or decrypted (`media.*`).
      */
     case Media(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * The store failed: `WrongKey` (the storage key does not open it), `Corrupt`, `Busy`
-     * (locked by another connection for longer than the busy timeout), `NewerSchema(n)`, or
-     * `Io(..)`. Nothing was written.
+     * The store failed: `store.wrong_key` (the storage key does not open it), `store.corrupt`,
+     * `store.busy` (locked by another connection for longer than the busy timeout),
+     * `store.newer_schema` or `store.io`. Nothing was written.
      */
     case Store(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * The remote device presents another identity key than the one trusted for it. Nothing
-     * was consumed; after the user compared safety numbers, call `trust_identity` and retry.
+     * The remote device presents another identity key than the one trusted for it
+     * (`account.identity_changed`). Nothing was consumed; after the user compared safety
+     * numbers, call `trust_identity` and retry.
      */
     case IdentityChanged(
+        /**
+         * The stable code, `account.identity_changed`.
+         */code: String, 
         /**
          * The remote user.
          */user: String, 
@@ -3279,29 +3311,40 @@ enum CrosswireError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
          */received: Data
     )
     /**
-     * Another account-layer refusal: `NoSession` (no usable session and no bundle given),
-     * `UnknownPreKey(id)`, `UnknownSignedPreKey(id)`, `InvalidAddress`, `AlreadyExists`,
-     * `NotFound`, `PreKeyIdsExhausted`, `InvalidSafetyNumber`. Nothing was written.
+     * Another account-layer refusal (`account.*`): `account.no_session` (no usable session
+     * and no bundle given), `account.unknown_prekey`, `account.invalid_address`, ... Nothing
+     * was written.
      */
     case Account(
         /**
-         * The precise cause.
+         * The stable code.
+         */code: String, 
+        /**
+         * The cause, for logs.
          */reason: String
     )
     /**
-     * An argument is out of range (a context longer than the core accepts, a string that is
-     * not UTF-8 in C).
+     * An argument is out of range: `context.too_large`, or `binding.invalid_argument` (a
+     * storage key that is not 32 bytes; in C also a null pointer or a string that is not
+     * UTF-8).
      */
     case InvalidArgument(
+        /**
+         * The stable code.
+         */code: String, 
         /**
          * What was wrong.
          */reason: String
     )
     /**
-     * A bug: crosswire panicked, or an object was left unusable by an earlier panic. The call
-     * had no effect on the object's state.
+     * A bug: crosswire panicked (`binding.panic`), an object was left unusable by an earlier
+     * panic (`binding.poisoned`), or a core error this binding does not know yet (its own
+     * code). The call had no effect on the object's state.
      */
     case Internal(
+        /**
+         * The stable code.
+         */code: String, 
         /**
          * What happened.
          */reason: String
@@ -3336,45 +3379,58 @@ public struct FfiConverterTypeCrosswireError: FfiConverterRustBuffer {
 
         
         case 1: return .Key(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 2: return .Bundle(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 3: return .Wire(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 4: return .Decrypt(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 5: return .Encrypt(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 6: return .State(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 7: return .Content(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 8: return .Media(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 9: return .Store(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 10: return .IdentityChanged(
+            code: try FfiConverterString.read(from: &buf), 
             user: try FfiConverterString.read(from: &buf), 
             device: try FfiConverterUInt32.read(from: &buf), 
             trusted: try FfiConverterData.read(from: &buf), 
             received: try FfiConverterData.read(from: &buf)
             )
         case 11: return .Account(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 12: return .InvalidArgument(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 13: return .Internal(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3389,71 +3445,84 @@ public struct FfiConverterTypeCrosswireError: FfiConverterRustBuffer {
 
         
         
-        case let .Key(reason):
+        case let .Key(code,reason):
             writeInt(&buf, Int32(1))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Bundle(reason):
+        case let .Bundle(code,reason):
             writeInt(&buf, Int32(2))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Wire(reason):
+        case let .Wire(code,reason):
             writeInt(&buf, Int32(3))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Decrypt(reason):
+        case let .Decrypt(code,reason):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Encrypt(reason):
+        case let .Encrypt(code,reason):
             writeInt(&buf, Int32(5))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .State(reason):
+        case let .State(code,reason):
             writeInt(&buf, Int32(6))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Content(reason):
+        case let .Content(code,reason):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Media(reason):
+        case let .Media(code,reason):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Store(reason):
+        case let .Store(code,reason):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .IdentityChanged(user,device,trusted,received):
+        case let .IdentityChanged(code,user,device,trusted,received):
             writeInt(&buf, Int32(10))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(user, into: &buf)
             FfiConverterUInt32.write(device, into: &buf)
             FfiConverterData.write(trusted, into: &buf)
             FfiConverterData.write(received, into: &buf)
             
         
-        case let .Account(reason):
+        case let .Account(code,reason):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidArgument(reason):
+        case let .InvalidArgument(code,reason):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .Internal(code,reason):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         }

@@ -80,14 +80,15 @@ def test_typed_exceptions(tmp_path):
     del alice
     with pytest.raises(cw.CrosswireError.Store) as wrong:
         cw.Account.open(path, os.urandom(32))
-    assert "WrongKey" in str(wrong.value)
-    with pytest.raises(cw.CrosswireError.InvalidArgument):
+    assert wrong.value.code == "store.wrong_key"
+    with pytest.raises(cw.CrosswireError.InvalidArgument) as short:
         cw.Account.open(path, b"short")
+    assert short.value.code == "binding.invalid_argument"
     alice = cw.Account.open(path, key)
 
     with pytest.raises(cw.CrosswireError.Account) as none:
         alice.encrypt(BOB, None, b"no session, no bundle")
-    assert "NoSession" in str(none.value)
+    assert none.value.code == "account.no_session"
 
     # Bob reinstalls: a new identity at the same address. A typed outcome carrying both keys,
     # never silently accepted; once the application accepts it, the same envelope decrypts.
@@ -97,6 +98,7 @@ def test_typed_exceptions(tmp_path):
     envelope = bob2.encrypt(ALICE, alice.bundle(), b"hi from the new install")
     with pytest.raises(cw.CrosswireError.IdentityChanged) as changed:
         alice.decrypt(BOB, envelope)
+    assert changed.value.code == "account.identity_changed"
     assert changed.value.trusted == bob1.identity_key()
     assert changed.value.received == bob2.identity_key()
     alice.trust_identity(BOB, changed.value.received)

@@ -123,28 +123,33 @@ def test_typed_exceptions_leave_sessions_working(devices):
     envelope = send_text(b, a, "once")
     with pytest.raises(cw.CrosswireError.Decrypt) as replay:
         a.decrypt_content(envelope)
-    assert "DuplicateOrExpired" in str(replay.value)
+    assert replay.value.code == "decrypt.duplicate_or_expired"
 
     tampered = bytearray(a.encrypt(b"secret"))
     tampered[-1] ^= 0x80
     with pytest.raises(cw.CrosswireError.Decrypt) as forged:
         b.decrypt(bytes(tampered))
-    assert "AuthenticationFailed" in str(forged.value)
+    assert forged.value.code == "decrypt.authentication_failed"
 
-    with pytest.raises(cw.CrosswireError.Wire):
+    with pytest.raises(cw.CrosswireError.Wire) as garbage:
         b.decrypt(b"\xde\xad\xbe\xef")
-    with pytest.raises(cw.CrosswireError.Bundle):
+    assert garbage.value.code == "wire.malformed"
+    with pytest.raises(cw.CrosswireError.Bundle) as bundle:
         cw.PreKeyBundle.from_bytes(b"not a bundle")
-    with pytest.raises(cw.CrosswireError.State):
+    assert bundle.value.code == "bundle.malformed"
+    with pytest.raises(cw.CrosswireError.State) as state:
         cw.Session.from_bytes(b"\x01\x02")
-    with pytest.raises(cw.CrosswireError.InvalidArgument):
+    assert state.value.code == "state.malformed"
+    with pytest.raises(cw.CrosswireError.InvalidArgument) as context:
         cw.Session.initiate(cw.IdentityKeyPair.generate(), bundle_of_fresh_device(), b"x" * 2000)
+    assert context.value.code == "context.too_large"
 
     encrypted = cw.encrypt_attachment(b"file")
     broken = bytearray(encrypted.ciphertext)
     broken[40] ^= 1
-    with pytest.raises(cw.CrosswireError.Media):
+    with pytest.raises(cw.CrosswireError.Media) as media:
         cw.decrypt_attachment(encrypted.sealed, bytes(broken))
+    assert media.value.code == "media.authentication_failed"
 
     send_text(a, b, "after all that, still fine")
     send_text(b, a, "yes")

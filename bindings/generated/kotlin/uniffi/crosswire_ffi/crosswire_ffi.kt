@@ -5405,146 +5405,198 @@ public object FfiConverterTypeContentKind: FfiConverterRustBuffer<ContentKind> {
 
 
 /**
- * Why a crosswire call failed. Each variant is one area of the core's [`crosswire::Error`];
- * `reason` names the precise cause (for example `AuthenticationFailed`), stable across
- * releases, for logs and for the few cases where an application acts on it.
+ * Why a crosswire call failed. Each variant is one area of the core's errors; `code` is the
+ * core error's stable code (`decrypt.duplicate_or_expired`, `store.wrong_key`,
+ * `account.no_session`, ...; SPEC.md 1.1 and 14.14), never changed once published, and what an
+ * application matches on. `reason` names the cause in Rust's terms, for logs only.
  */
 sealed class CrosswireException: kotlin.Exception() {
     
     /**
-     * A key's bytes are not acceptable.
+     * A key's bytes are not acceptable (`key.*`).
      */
     class Key(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * A prekey bundle is malformed or its signature does not verify.
+     * A prekey bundle is malformed or its signature does not verify (`bundle.*`).
      */
     class Bundle(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * An envelope is malformed.
+     * An envelope is malformed (`wire.*`).
      */
     class Wire(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * A message did not decrypt; the session is unchanged.
+     * A message did not decrypt; the session is unchanged (`decrypt.*`:
+     * `decrypt.authentication_failed`, `decrypt.duplicate_or_expired`, ...).
      */
     class Decrypt(
         
         /**
-         * The precise cause: `AuthenticationFailed`, `DuplicateOrExpired`, `TooFarAhead`,
-         * `SessionMismatch` or `UnexpectedMessageType`.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * A message could not be encrypted; the session is unchanged.
+     * A message could not be encrypted; the session is unchanged (`encrypt.*`).
      */
     class Encrypt(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * A serialized session could not be loaded.
+     * A serialized session could not be loaded (`state.*`).
      */
     class State(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * Content could not be encoded or decoded.
+     * Content could not be encoded or decoded (`content.*`).
      */
     class Content(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * An attachment could not be encrypted or decrypted.
+     * An attachment could not be encrypted or decrypted (`media.*`).
      */
     class Media(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * The store failed: `WrongKey` (the storage key does not open it), `Corrupt`, `Busy`
-     * (locked by another connection for longer than the busy timeout), `NewerSchema(n)`, or
-     * `Io(..)`. Nothing was written.
+     * The store failed: `store.wrong_key` (the storage key does not open it), `store.corrupt`,
+     * `store.busy` (locked by another connection for longer than the busy timeout),
+     * `store.newer_schema` or `store.io`. Nothing was written.
      */
     class Store(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * The remote device presents another identity key than the one trusted for it. Nothing
-     * was consumed; after the user compared safety numbers, call `trust_identity` and retry.
+     * The remote device presents another identity key than the one trusted for it
+     * (`account.identity_changed`). Nothing was consumed; after the user compared safety
+     * numbers, call `trust_identity` and retry.
      */
     class IdentityChanged(
+        
+        /**
+         * The stable code, `account.identity_changed`.
+         */
+        val `code`: kotlin.String, 
         
         /**
          * The remote user.
@@ -5567,30 +5619,41 @@ sealed class CrosswireException: kotlin.Exception() {
         val `received`: kotlin.ByteArray
         ) : CrosswireException() {
         override val message
-            get() = "user=${ `user` }, device=${ `device` }, trusted=${ `trusted` }, received=${ `received` }"
+            get() = "code=${ `code` }, user=${ `user` }, device=${ `device` }, trusted=${ `trusted` }, received=${ `received` }"
     }
     
     /**
-     * Another account-layer refusal: `NoSession` (no usable session and no bundle given),
-     * `UnknownPreKey(id)`, `UnknownSignedPreKey(id)`, `InvalidAddress`, `AlreadyExists`,
-     * `NotFound`, `PreKeyIdsExhausted`, `InvalidSafetyNumber`. Nothing was written.
+     * Another account-layer refusal (`account.*`): `account.no_session` (no usable session
+     * and no bundle given), `account.unknown_prekey`, `account.invalid_address`, ... Nothing
+     * was written.
      */
     class Account(
         
         /**
-         * The precise cause.
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The cause, for logs.
          */
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * An argument is out of range (a context longer than the core accepts, a string that is
-     * not UTF-8 in C).
+     * An argument is out of range: `context.too_large`, or `binding.invalid_argument` (a
+     * storage key that is not 32 bytes; in C also a null pointer or a string that is not
+     * UTF-8).
      */
     class InvalidArgument(
+        
+        /**
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
         
         /**
          * What was wrong.
@@ -5598,14 +5661,20 @@ sealed class CrosswireException: kotlin.Exception() {
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     /**
-     * A bug: crosswire panicked, or an object was left unusable by an earlier panic. The call
-     * had no effect on the object's state.
+     * A bug: crosswire panicked (`binding.panic`), an object was left unusable by an earlier
+     * panic (`binding.poisoned`), or a core error this binding does not know yet (its own
+     * code). The call had no effect on the object's state.
      */
     class Internal(
+        
+        /**
+         * The stable code.
+         */
+        val `code`: kotlin.String, 
         
         /**
          * What happened.
@@ -5613,7 +5682,7 @@ sealed class CrosswireException: kotlin.Exception() {
         val `reason`: kotlin.String
         ) : CrosswireException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
 
@@ -5637,32 +5706,42 @@ public object FfiConverterTypeCrosswireError : FfiConverterRustBuffer<CrosswireE
         return when(buf.getInt()) {
             1 -> CrosswireException.Key(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             2 -> CrosswireException.Bundle(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             3 -> CrosswireException.Wire(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             4 -> CrosswireException.Decrypt(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             5 -> CrosswireException.Encrypt(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             6 -> CrosswireException.State(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             7 -> CrosswireException.Content(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             8 -> CrosswireException.Media(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             9 -> CrosswireException.Store(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             10 -> CrosswireException.IdentityChanged(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterUInt.read(buf),
                 FfiConverterByteArray.read(buf),
@@ -5670,11 +5749,14 @@ public object FfiConverterTypeCrosswireError : FfiConverterRustBuffer<CrosswireE
                 )
             11 -> CrosswireException.Account(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             12 -> CrosswireException.InvalidArgument(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             13 -> CrosswireException.Internal(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -5686,51 +5768,61 @@ public object FfiConverterTypeCrosswireError : FfiConverterRustBuffer<CrosswireE
             is CrosswireException.Key -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Bundle -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Wire -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Decrypt -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Encrypt -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.State -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Content -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Media -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Store -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.IdentityChanged -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`user`)
                 + FfiConverterUInt.allocationSize(value.`device`)
                 + FfiConverterByteArray.allocationSize(value.`trusted`)
@@ -5739,16 +5831,19 @@ public object FfiConverterTypeCrosswireError : FfiConverterRustBuffer<CrosswireE
             is CrosswireException.Account -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.InvalidArgument -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is CrosswireException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
         }
@@ -5758,51 +5853,61 @@ public object FfiConverterTypeCrosswireError : FfiConverterRustBuffer<CrosswireE
         when(value) {
             is CrosswireException.Key -> {
                 buf.putInt(1)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Bundle -> {
                 buf.putInt(2)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Wire -> {
                 buf.putInt(3)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Decrypt -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Encrypt -> {
                 buf.putInt(5)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.State -> {
                 buf.putInt(6)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Content -> {
                 buf.putInt(7)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Media -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Store -> {
                 buf.putInt(9)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.IdentityChanged -> {
                 buf.putInt(10)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`user`, buf)
                 FfiConverterUInt.write(value.`device`, buf)
                 FfiConverterByteArray.write(value.`trusted`, buf)
@@ -5811,16 +5916,19 @@ public object FfiConverterTypeCrosswireError : FfiConverterRustBuffer<CrosswireE
             }
             is CrosswireException.Account -> {
                 buf.putInt(11)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.InvalidArgument -> {
                 buf.putInt(12)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is CrosswireException.Internal -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
