@@ -288,7 +288,7 @@ impl Account {
     /// Removes message `seq` from the inbox once the application has stored it; returns
     /// whether it was there.
     fn ack(&self, py: Python<'_>, seq: u64) -> PyResult<bool> {
-        guard_detached(py, || Ok(lock(&self.0)?.ack(seq).map_err(Failure::from)?))
+        guard_detached(py, || lock(&self.0)?.ack(seq).map_err(Failure::from))
     }
 
     /// Accepts `identity_key` for `address` (after a changed-identity error the user decided
@@ -329,9 +329,9 @@ impl Account {
     /// How many one-time prekeys are left.
     fn one_time_prekey_count(&self, py: Python<'_>) -> PyResult<u64> {
         guard_detached(py, || {
-            Ok(lock(&self.0)?
+            lock(&self.0)?
                 .one_time_prekey_count()
-                .map_err(Failure::from)?)
+                .map_err(Failure::from)
         })
     }
 }
