@@ -13,11 +13,11 @@ use pyo3::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::content::Content;
-use crate::error::{Area, CODE_STORAGE_KEY, Failure, guard_detached, lock};
+use crate::error::{Area, CODE_STORAGE_KEY, Failure, guard_detached, lock, wipe};
 
 /// A remote device: a user id and a device number.
-#[pyclass(frozen, eq, get_all, module = "crosswire")]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[pyclass(frozen, eq, hash, get_all, module = "crosswire")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Address {
     /// The user id (1 to 255 bytes of UTF-8).
     user: String,
@@ -90,15 +90,26 @@ impl From<account::Upload> for Upload {
 
 /// A decrypted message, committed to the account's inbox in the same transaction as the
 /// session's new state. It stays there until `Account.ack`.
-#[pyclass(frozen, eq, get_all, module = "crosswire")]
+#[pyclass(frozen, eq, module = "crosswire")]
 #[derive(PartialEq, Eq)]
 pub struct InboxMessage {
     /// Its place in the inbox (pass it to `Account.ack`).
+    #[pyo3(get)]
     seq: u64,
     /// Who sent it.
+    #[pyo3(get)]
     sender: Address,
-    /// The plaintext.
-    plaintext: Vec<u8>,
+    plaintext: Zeroizing<Vec<u8>>,
+}
+
+#[pymethods]
+impl InboxMessage {
+    /// The plaintext. The copy this object holds is wiped when it is freed; the `bytes`
+    /// returned belongs to Python.
+    #[getter]
+    fn plaintext(&self) -> &[u8] {
+        &self.plaintext
+    }
 }
 
 impl From<account::InboxEntry> for InboxMessage {
@@ -106,7 +117,7 @@ impl From<account::InboxEntry> for InboxMessage {
         InboxMessage {
             seq: e.seq,
             sender: Address::from_core(&e.from),
-            plaintext: e.plaintext.to_vec(),
+            plaintext: e.plaintext,
         }
     }
 }
@@ -153,7 +164,7 @@ impl Account {
     /// bytes from the platform keystore). Publish `upload()` afterwards.
     #[staticmethod]
     fn create(py: Python<'_>, path: String, storage_key: Cow<'_, [u8]>) -> PyResult<Self> {
-        guard_detached(py, || {
+        let account = guard_detached(py, || {
             let key = self::storage_key(&storage_key)?;
             let (account, _upload) = account::Account::create(
                 &mut rand::rng(),
@@ -162,17 +173,21 @@ impl Account {
                 Options::default(),
             )?;
             Ok(Account(Mutex::new(account)))
-        })
+        });
+        wipe(storage_key);
+        account
     }
 
     /// Opens the account at `path`. A wrong key is `CrosswireError.Store` (`store.wrong_key`).
     #[staticmethod]
     fn open(py: Python<'_>, path: String, storage_key: Cow<'_, [u8]>) -> PyResult<Self> {
-        guard_detached(py, || {
+        let account = guard_detached(py, || {
             let key = self::storage_key(&storage_key)?;
             let account = account::Account::open(store(&path)?, &key, Options::default())?;
             Ok(Account(Mutex::new(account)))
-        })
+        });
+        wipe(storage_key);
+        account
     }
 
     /// This device's identity key (32 bytes).
@@ -218,11 +233,13 @@ impl Account {
         bundle: Option<Cow<'_, [u8]>>,
         plaintext: Cow<'_, [u8]>,
     ) -> PyResult<Vec<u8>> {
-        guard_detached(py, || {
+        let envelope = guard_detached(py, || {
             let bundle = self::bundle(bundle.as_deref())?;
             let to = to.core()?;
             Ok(lock(&self.0)?.encrypt(&mut rand::rng(), &to, bundle.as_ref(), &plaintext)?)
-        })
+        });
+        wipe(plaintext);
+        envelope
     }
 
     /// `encrypt` for content.

@@ -8,7 +8,7 @@ use crosswire::{AttachmentKind, AttachmentPointer, Body, Received};
 use pyo3::prelude::*;
 use zeroize::Zeroizing;
 
-use crate::error::{Failure, guard_detached};
+use crate::error::{Failure, guard_detached, wipe};
 
 /// The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
 /// `Content.attachment` over a session.
@@ -50,14 +50,17 @@ pub fn encrypt_attachment(
     py: Python<'_>,
     plaintext: Cow<'_, [u8]>,
 ) -> PyResult<EncryptedAttachment> {
-    // `bytes` is immutable, so reading it with the interpreter released is sound.
-    let (ciphertext, sealed) = guard_detached(py, || {
+    // `bytes` is immutable, so reading it with the interpreter released is sound; a
+    // `bytearray` arrives as a copy.
+    let encrypted = guard_detached(py, || {
         Ok(crosswire::encrypt_attachment(
             &mut rand::rng(),
             &plaintext,
             crosswire::DEFAULT_CHUNK_SIZE,
         )?)
-    })?;
+    });
+    wipe(plaintext);
+    let (ciphertext, sealed) = encrypted?;
     Ok(EncryptedAttachment {
         ciphertext,
         sealed: Py::new(py, SealedAttachment(sealed))?,

@@ -298,6 +298,14 @@ pub(crate) fn guard_detached<T: Send>(
     }
 }
 
+/// Wipes a secret argument once the call is done with it. `bytes` arrive borrowed (Python owns
+/// that memory); a `bytearray` arrives as a copy of ours, which must not outlive the call.
+pub(crate) fn wipe(bytes: std::borrow::Cow<'_, [u8]>) {
+    if let std::borrow::Cow::Owned(mut copy) = bytes {
+        zeroize::Zeroize::zeroize(&mut copy);
+    }
+}
+
 /// Locks `m`; a lock poisoned by an earlier panic is refused, because the state behind it may be
 /// half-updated.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Failure> {

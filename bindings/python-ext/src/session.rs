@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::content::Content;
-use crate::error::{Failure, guard, lock};
+use crate::error::{Failure, guard, lock, wipe};
 
 /// A device's long-term identity key pair. The secret half never leaves the library.
 #[pyclass(frozen, module = "crosswire")]
@@ -236,10 +236,12 @@ impl Session {
 
     /// Encrypts `plaintext`; returns the envelope to send.
     fn encrypt(&self, py: Python<'_>, plaintext: Cow<'_, [u8]>) -> PyResult<Vec<u8>> {
-        guard(py, || {
+        let envelope = guard(py, || {
             let envelope = lock(&self.0)?.encrypt(&mut rand::rng(), &plaintext)?;
             Ok(envelope.to_bytes())
-        })
+        });
+        wipe(plaintext);
+        envelope
     }
 
     /// Decrypts an envelope; returns the plaintext.

@@ -1,6 +1,7 @@
-"""Errors at the Python boundary: every failure is a CrosswireError subclass carrying the stable
+"""The Python boundary (the PyO3 extension module). Every failure is a CrosswireError subclass carrying the stable
 code of SPEC.md 1.1/14.14 (read here from SPEC.md itself, not from the library), and a panic in
-Rust becomes CrosswireError.Internal instead of aborting the interpreter.
+Rust becomes CrosswireError.Internal instead of aborting the interpreter. Arguments and records
+behave as Python values.
 """
 
 import os
@@ -142,3 +143,23 @@ def test_the_package_loads_the_extension_module_not_uniffi():
     code = "import sys, crosswire; assert 'crosswire.crosswire_ffi' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True,
                    cwd=pathlib.Path(__file__).resolve().parents[1])
+
+
+def test_bytearray_arguments_and_value_records(tmp_path):
+    key = bytearray(os.urandom(32))
+    alice = cw.Account.create(str(tmp_path / "a.db"), key)
+    bob = cw.Account.create(str(tmp_path / "b.db"), os.urandom(32))
+    ALICE = cw.Address(user="alice", device=1)
+    BOB = cw.Address(user="bob", device=1)
+    # Addresses are values: equal, hashable, usable as dictionary keys.
+    assert cw.Address(user="bob", device=1) == BOB and BOB != ALICE
+    assert {BOB: "x"}[cw.Address(user="bob", device=1)] == "x"
+    assert repr(BOB) == "Address(user=\"bob\", device=1)"
+
+    envelope = alice.encrypt(BOB, bytearray(bob.bundle()), bytearray(b"from a bytearray"))
+    entry = bob.decrypt(ALICE, bytearray(envelope))
+    assert (entry.seq, entry.sender, entry.plaintext) == (1, ALICE, b"from a bytearray")
+    assert isinstance(entry.plaintext, bytes)
+    assert bob.inbox() == [entry]
+    del alice
+    assert cw.Account.open(str(tmp_path / "a.db"), bytes(key)).identity_key() is not None
