@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::content::Content;
-use crate::error::{Area, CODE_STORAGE_KEY, Failure, guard_detached, lock, wipe};
+use crate::error::{Area, CODE_INVALID_ARGUMENT, Failure, guard_detached, lock, wipe};
 
 /// A remote device: a user id and a device number.
 #[pyclass(frozen, eq, hash, get_all, module = "crosswire")]
@@ -138,7 +138,7 @@ fn storage_key(bytes: &[u8]) -> Result<StorageKey, Failure> {
         Zeroizing::new(bytes.try_into().map_err(|_| {
             Failure::new(
                 Area::InvalidArgument,
-                CODE_STORAGE_KEY,
+                CODE_INVALID_ARGUMENT,
                 "the storage key must be 32 bytes",
             )
         })?);

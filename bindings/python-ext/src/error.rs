@@ -107,8 +107,9 @@ const AREAS: [(Area, &str, &CStr, &str); 13] = [
 pub(crate) const CODE_PANIC: &str = "binding.panic";
 /// An object whose lock a panic poisoned: its state may be half-updated, so it is refused.
 pub(crate) const CODE_POISONED: &str = "binding.poisoned";
-/// A storage key that is not 32 bytes.
-pub(crate) const CODE_STORAGE_KEY: &str = "binding.storage_key_length";
+/// A bad argument the core never sees (a storage key that is not 32 bytes); the wasm binding
+/// uses the same code.
+pub(crate) const CODE_INVALID_ARGUMENT: &str = "binding.invalid_argument";
 
 /// The remote device and both identity keys of `AccountError::IdentityChanged`.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ import crosswire as cw
 
 SPEC = pathlib.Path(__file__).resolve().parents[3] / "SPEC.md"
 # Codes that exist only at the boundary (bindings/README.md).
-BOUNDARY_CODES = {"binding.panic", "binding.poisoned", "binding.storage_key_length"}
+BOUNDARY_CODES = {"binding.panic", "binding.poisoned", "binding.invalid_argument"}
 
 
 def spec_codes():
@@ -101,7 +101,7 @@ def test_account_errors_carry_codes(tmp_path):
     e = raised(cw.CrosswireError.Store, cw.Account.open, path, os.urandom(32))
     assert (e.code, e.reason) == ("store.wrong_key", "WrongKey")
     e = raised(cw.CrosswireError.InvalidArgument, cw.Account.open, path, b"short")
-    assert e.code == "binding.storage_key_length"
+    assert e.code == "binding.invalid_argument"
     e = raised(cw.CrosswireError.Account, cw.Account.create, path, key)
     assert e.code == "account.already_exists"
 
