@@ -174,7 +174,7 @@ mod tests {
     /// Every account-specific variant and every store variant; core errors keep SPEC 1.1's codes.
     fn own() -> Vec<AccountError> {
         let address = DeviceAddress::new("u", 1).expect("address");
-        let key = Box::new(IdentityKeyPair::from_seed(&[7; 32]).public().clone());
+        let key = Box::new(*IdentityKeyPair::from_seed(&[7; 32]).public());
         vec![
             AccountError::Store(StoreError::WrongKey),
             AccountError::Store(StoreError::Corrupt),
