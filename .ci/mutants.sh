@@ -45,15 +45,16 @@ fi
 declare -A want=()
 while IFS= read -r path; do
     case "$path" in
-        src/content/*) want[content]=1 ;;
+        src/content/*) want[content]=1; want[heap_content]=1 ;;
         src/media/*) want[media]=1 ;;
         src/account/*) want[account]=1; want[multi_device]=1 ;;
         src/store/*) want[store_backends]=1; want[account]=1 ;;
         src/group/*) want[group]=1 ;;
         src/kem.rs | src/kem/* | src/kem_prekey.rs | src/pqxdh.rs | src/pqxdh/* | src/session/pq.rs)
             want[kem]=1; want[pqxdh_session]=1; want[session]=1 ;;
-        src/session/* | src/ratchet/* | src/x3dh.rs | src/bundle.rs | src/wire.rs | src/keys.rs)
-            want[session]=1; want[bounds]=1; want[heap_secrets]=1 ;;
+        src/session/* | src/ratchet/* | src/x3dh.rs | src/bundle.rs | src/wire.rs | src/keys.rs \
+            | src/aead.rs | src/kdf.rs | src/x25519.rs)
+            want[session]=1; want[bounds]=1; want[heap_secrets]=1; want[heap_content]=1 ;;
         *) ;;
     esac
 done < <(git diff --name-only "$merge_base" HEAD -- 'src/*.rs')

@@ -716,8 +716,14 @@ mod tests {
         let id_hex = hex::encode(identity.public().as_bytes());
         let spk_hex = hex::encode(spk.public().as_bytes());
         let opk_hex = hex::encode(opk.public().as_bytes());
-        assert_eq!(format!("{:?}", spk.public()), format!("PublicKey({spk_hex})"));
-        assert_eq!(format!("{:?}", identity.public()), format!("IdentityKey({id_hex})"));
+        assert_eq!(
+            format!("{:?}", spk.public()),
+            format!("PublicKey({spk_hex})")
+        );
+        assert_eq!(
+            format!("{:?}", identity.public()),
+            format!("IdentityKey({id_hex})")
+        );
         assert_eq!(
             format!("{:?}", spk.key_pair()),
             format!("KeyPair {{ public: PublicKey({spk_hex}), secret: [redacted] }}")

@@ -111,7 +111,11 @@ fn oversized_state_is_refused_before_allocating() {
     let mut blob = vec![0x22u8];
     let body = MAX_STATE_LEN + 1 - 1 - 3; // key byte, 3-byte length
     assert!((1 << 14..1 << 21).contains(&body));
-    blob.extend([body as u8 | 0x80, (body >> 7) as u8 | 0x80, (body >> 14) as u8]);
+    blob.extend([
+        body as u8 | 0x80,
+        (body >> 7) as u8 | 0x80,
+        (body >> 14) as u8,
+    ]);
     blob.resize(MAX_STATE_LEN + 1, 0x55);
     let (result, bytes) = allocated_by(|| Session::from_bytes(&blob).err());
     assert_eq!(result, Some(StateError::Malformed));
