@@ -141,6 +141,9 @@ mod tests {
         assert_eq!(seal(&key, &nonce, b"", &buf), Err(SealTooLarge));
         let mut at_limit = vec![0u8; MAX_SEAL_LEN];
         assert!(seal_in_place(&key, &nonce, b"", &mut at_limit).is_ok());
+        // `seal` has its own check, before it copies the input: exactly the limit is accepted.
+        let sealed = seal(&key, &nonce, b"", &at_limit).unwrap();
+        assert_eq!(sealed.len(), MAX_SEAL_LEN + TAG_LEN);
     }
 
     #[test]

@@ -705,6 +705,69 @@ mod tests {
         assert!(OneTimePreKey::from_bytes(&[0u8; 35]).is_err());
     }
 
+    /// The redacted forms themselves, written out here rather than taken from the impls: a
+    /// `Debug` that printed nothing would also print no secret.
+    #[test]
+    fn debug_prints_public_parts_and_redacts_secrets() {
+        let mut rng = rng();
+        let identity = IdentityKeyPair::generate(&mut rng);
+        let spk = SignedPreKey::generate(&mut rng, &identity, SignedPreKeyId(7));
+        let opk = OneTimePreKey::generate(&mut rng, OneTimePreKeyId(9));
+        let id_hex = hex::encode(identity.public().as_bytes());
+        let spk_hex = hex::encode(spk.public().as_bytes());
+        let opk_hex = hex::encode(opk.public().as_bytes());
+        assert_eq!(
+            format!("{:?}", spk.public()),
+            format!("PublicKey({spk_hex})")
+        );
+        assert_eq!(
+            format!("{:?}", identity.public()),
+            format!("IdentityKey({id_hex})")
+        );
+        assert_eq!(
+            format!("{:?}", spk.key_pair()),
+            format!("KeyPair {{ public: PublicKey({spk_hex}), secret: [redacted] }}")
+        );
+        assert_eq!(
+            format!("{identity:?}"),
+            format!("IdentityKeyPair {{ public: IdentityKey({id_hex}), secret: [redacted] }}")
+        );
+        assert_eq!(
+            format!("{spk:?}"),
+            format!(
+                "SignedPreKey {{ id: SignedPreKeyId(7), public: PublicKey({spk_hex}), \
+                 secret: [redacted] }}"
+            )
+        );
+        assert_eq!(
+            format!("{opk:?}"),
+            format!(
+                "OneTimePreKey {{ id: OneTimePreKeyId(9), public: PublicKey({opk_hex}), \
+                 secret: [redacted] }}"
+            )
+        );
+    }
+
+    /// `IdentityKey` hashes what it compares, so distinct keys spread over a map's buckets.
+    #[test]
+    fn identity_key_hash_follows_its_bytes() {
+        use core::hash::{BuildHasher, Hash};
+        use std::collections::hash_map::RandomState;
+        let state = RandomState::new();
+        let mut rng = rng();
+        let a = *IdentityKeyPair::generate(&mut rng).public();
+        let b = *IdentityKeyPair::generate(&mut rng).public();
+        let hash_key = |k: &IdentityKey| state.hash_one(k);
+        let hash_bytes = |k: &IdentityKey| {
+            let mut h = state.build_hasher();
+            k.as_bytes().hash(&mut h);
+            core::hash::Hasher::finish(&h)
+        };
+        assert_eq!(hash_key(&a), hash_bytes(&a));
+        assert_eq!(hash_key(&b), hash_bytes(&b));
+        assert_ne!(hash_key(&a), hash_key(&b));
+    }
+
     #[test]
     fn debug_never_prints_secrets() {
         let mut rng = rng();

@@ -533,6 +533,85 @@ mod tests {
         assert_eq!(checked, 162);
     }
 
+    /// A prekey message around `sample()`'s ratchet message, PQXDH (with KEM prekey id 77) or
+    /// classical.
+    fn prekey_sample(pq: bool) -> (Envelope, IdentityKey) {
+        let ct = pq.then(|| KemCiphertext::from_bytes(&[3; 1568]).unwrap());
+        let identity_key = *crate::IdentityKeyPair::from_seed(&[1; 32]).public();
+        let envelope = Envelope::PreKey(Box::new(PreKeyMessage {
+            fields: PreKeyFields {
+                identity_key,
+                base_key: PublicKey::from_bytes(&[7; 32]).unwrap(),
+                signed_prekey_id: SignedPreKeyId(21),
+                one_time_prekey_id: Some(OneTimePreKeyId(300)),
+                kem: ct.as_ref().map(|ct| KemFields {
+                    prekey_id: KemPreKeyId(77),
+                    ciphertext_hash: ct.hash(),
+                }),
+            },
+            kem_ciphertext: ct,
+            message: match sample() {
+                Envelope::Ratchet(r) => r,
+                Envelope::PreKey(_) => unreachable!(),
+            },
+        }));
+        (envelope, identity_key)
+    }
+
+    /// The public accessors report the decoded fields (the ids a responder looks its prekeys up
+    /// by, and the counter).
+    #[test]
+    fn accessors_return_the_decoded_fields() {
+        let (envelope, identity_key) = prekey_sample(true);
+        let decoded = Envelope::from_bytes(&envelope.to_bytes()).unwrap();
+        let Envelope::PreKey(p) = &decoded else {
+            panic!("a prekey message")
+        };
+        assert_eq!(p.identity_key(), &identity_key);
+        assert_eq!(p.signed_prekey_id(), SignedPreKeyId(21));
+        assert_eq!(p.one_time_prekey_id(), Some(OneTimePreKeyId(300)));
+        assert_eq!(p.base_key().as_bytes(), &[7; 32]);
+        assert_eq!(p.kem_prekey_id(), Some(KemPreKeyId(77)));
+        let r = decoded.ratchet_message();
+        assert_eq!(r.counter(), 300);
+        assert_eq!(r.ratchet_key().as_bytes(), &[9; 32]);
+    }
+
+    /// The version says whether the KEM fields are there (SPEC.md 6.3): a version 1 prekey
+    /// message with them, or a version 2 one without them, is malformed.
+    #[test]
+    fn prekey_version_and_kem_fields_agree() {
+        let with_version = |pq: bool, version: u32| {
+            let mut m = proto::Envelope::decode(&prekey_sample(pq).0.to_bytes()[..]).unwrap();
+            m.version = version;
+            Envelope::from_bytes(&m.encode_to_vec())
+        };
+        assert!(with_version(true, PROTOCOL_VERSION_PQ).is_ok());
+        assert_eq!(
+            with_version(true, PROTOCOL_VERSION),
+            Err(WireError::Malformed)
+        );
+        assert!(with_version(false, PROTOCOL_VERSION).is_ok());
+        assert_eq!(
+            with_version(false, PROTOCOL_VERSION_PQ),
+            Err(WireError::Malformed)
+        );
+    }
+
+    /// The length bound is exact: a blob of `MAX_ENVELOPE_LEN` bytes is decoded (and here
+    /// malformed), one byte more is refused unread.
+    #[test]
+    fn envelope_length_bound_is_exact() {
+        assert_eq!(
+            Envelope::from_bytes(&vec![0; MAX_ENVELOPE_LEN]),
+            Err(WireError::Malformed)
+        );
+        assert_eq!(
+            Envelope::from_bytes(&vec![0; MAX_ENVELOPE_LEN + 1]),
+            Err(WireError::TooLarge)
+        );
+    }
+
     #[test]
     fn round_trip() {
         let env = sample();

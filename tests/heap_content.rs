@@ -1,5 +1,5 @@
-//! Content decoding seen from the allocator: how much it allocates for hostile input, and
-//! whether an attachment key survives in a freed heap block.
+//! Decoding seen from the allocator: how much content and stored-session decoding allocate for
+//! hostile input, and whether an attachment key survives in a freed heap block.
 //!
 //! A global allocator counts the bytes allocated on the current thread and, while a pattern is
 //! set, scans every block freed on this thread for it. Thread-local, so the other tests of this
@@ -13,7 +13,8 @@ use std::cell::Cell;
 
 use crosswire::{
     AttachmentKey, AttachmentKind, AttachmentPointer, Body, Content, ContentError,
-    MAX_PLAINTEXT_LEN, MAX_RECEIPT_IDS, MessageId, PADDING_BUCKET, ReplyBody, SealedAttachment,
+    MAX_PLAINTEXT_LEN, MAX_RECEIPT_IDS, MAX_STATE_LEN, MessageId, PADDING_BUCKET, ReplyBody,
+    SealedAttachment, Session, StateError,
 };
 
 thread_local! {
@@ -101,6 +102,24 @@ fn receipt_bound_applies_before_allocating() {
     let (result, bytes) = allocated_by(|| Content::from_plaintext(&plaintext));
     assert_eq!(result, Err(ContentError::InvalidMessageId));
     assert!(bytes <= 64 * MAX_RECEIPT_IDS + plaintext.len(), "{bytes}");
+}
+
+/// A stored session longer than `MAX_STATE_LEN` is refused before prost sees it. The input is
+/// one well-formed `associated_data` field (4), which a decoder would copy out whole.
+#[test]
+fn oversized_state_is_refused_before_allocating() {
+    let mut blob = vec![0x22u8];
+    let body = MAX_STATE_LEN + 1 - 1 - 3; // key byte, 3-byte length
+    assert!((1 << 14..1 << 21).contains(&body));
+    blob.extend([
+        body as u8 | 0x80,
+        (body >> 7) as u8 | 0x80,
+        (body >> 14) as u8,
+    ]);
+    blob.resize(MAX_STATE_LEN + 1, 0x55);
+    let (result, bytes) = allocated_by(|| Session::from_bytes(&blob).err());
+    assert_eq!(result, Some(StateError::Malformed));
+    assert!(bytes < 1024, "{bytes} bytes allocated");
 }
 
 /// An attachment key is in no block freed while content is encoded or decoded.

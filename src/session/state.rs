@@ -336,3 +336,66 @@ fn wipe(s: &mut proto::SessionState) {
         r.message_seeds.zeroize();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use rand::SeedableRng;
+    use rand::rngs::ChaCha20Rng;
+
+    use crate::proto;
+    use crate::{
+        Envelope, IdentityKeyPair, KemPreKeyId, KemPreKeyKind, PostQuantum, PreKeyBundle, Session,
+        SignedKemPreKey, SignedPreKey, SignedPreKeyId, StateError,
+    };
+
+    /// A PQXDH initiator awaiting its reply stores the KEM ciphertext its prekey messages carry.
+    /// A state whose ciphertext is not the one the stored hash names, or that keeps it when
+    /// nothing needs it, is not one `to_bytes` writes.
+    #[test]
+    fn a_stored_kem_ciphertext_must_match_its_hash_and_be_needed() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let spk = SignedPreKey::generate(&mut rng, &bob, SignedPreKeyId(1));
+        let kem =
+            SignedKemPreKey::generate(&mut rng, &bob, KemPreKeyId(2), KemPreKeyKind::LastResort);
+        let bundle = PreKeyBundle::new_pq(&bob, &spk, None, &kem).unwrap();
+        let mut session = Session::initiate(&mut rng, &alice, &bundle, b"").unwrap();
+        let good = proto::SessionState::decode(&session.to_bytes()[..]).unwrap();
+        assert!(good.awaiting_reply && !good.kem_ciphertext.is_empty());
+        let load = |s: &proto::SessionState| Session::from_bytes(&s.encode_to_vec()).err();
+        assert_eq!(load(&good), None);
+
+        let mut no_ciphertext = good.clone();
+        no_ciphertext.kem_ciphertext.clear();
+        assert_eq!(load(&no_ciphertext), Some(StateError::Malformed));
+
+        let mut other_ciphertext = good.clone();
+        other_ciphertext.kem_ciphertext[0] ^= 1;
+        assert_eq!(load(&other_ciphertext), Some(StateError::Malformed));
+
+        let mut not_awaiting = good.clone();
+        not_awaiting.awaiting_reply = false;
+        assert_eq!(load(&not_awaiting), Some(StateError::Malformed));
+        not_awaiting.kem_ciphertext.clear();
+        assert_eq!(load(&not_awaiting), None);
+
+        // A responder only exists once it has received: its state always has a receiving
+        // chain, even when it could send without one.
+        let first = session.encrypt(&mut rng, b"hi").unwrap();
+        let Envelope::PreKey(m1) = &first else {
+            panic!("the first message is a prekey message")
+        };
+        let (mut responder, _) =
+            Session::respond_with(&bob, &spk, None, Some(&kem), m1, b"", PostQuantum::Required)
+                .unwrap();
+        responder.encrypt(&mut rng, b"back").unwrap();
+        let responder = proto::SessionState::decode(&responder.to_bytes()[..]).unwrap();
+        assert!(responder.sending.is_some());
+        assert_eq!(load(&responder), None);
+        let mut never_received = responder.clone();
+        never_received.receiving = None;
+        assert_eq!(load(&never_received), Some(StateError::Malformed));
+    }
+}
