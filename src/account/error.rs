@@ -223,19 +223,10 @@ mod tests {
     fn codes_are_unique_and_the_spec_table_lists_each() {
         let codes: BTreeSet<&str> = own().iter().map(AccountError::code).collect();
         assert_eq!(codes.len(), own().len(), "duplicate codes");
-        let spec = include_str!("../../SPEC.md");
-        let start = spec
-            .find("<!-- account-error-codes:start -->")
-            .expect("table start");
-        let end = spec
-            .find("<!-- account-error-codes:end -->")
-            .expect("table end");
-        let table: BTreeSet<&str> = spec[start..end]
-            .lines()
-            .filter_map(|l| l.strip_prefix("| `"))
-            .filter_map(|l| l.split('`').next())
-            .collect();
-        assert_eq!(table, codes);
+        assert_eq!(
+            crate::error::tests::spec_table("account-error-codes"),
+            codes
+        );
         assert_eq!(
             AccountError::Crypto(crate::Error::Decrypt(
                 crate::error::DecryptError::DuplicateOrExpired

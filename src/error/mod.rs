@@ -8,7 +8,7 @@
 mod content;
 mod session;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use core::fmt;
 
