@@ -108,9 +108,11 @@ impl Sealer {
     }
 
     /// [`seal`](Self::seal) of the `len` bytes `write` appends, encrypted where they are
-    /// written: the plaintext is never copied. `write` must append exactly `len` bytes (the
-    /// buffer is allocated for them, and growing it would leave plaintext in freed memory);
-    /// anything else is wiped and refused.
+    /// written: the plaintext is never copied. `write` must append exactly `len` bytes: the
+    /// buffer is allocated for them, and a longer write would reallocate it, freeing plaintext
+    /// unwiped before the length check below can see it. The callers pass the length their
+    /// encoder counts (`Record::encoded_len`, checked against `encode` by a test); a shorter or
+    /// longer write is still wiped and refused here.
     pub(crate) fn seal_with<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
