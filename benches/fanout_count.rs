@@ -105,9 +105,14 @@ fn run(case: &str, rounds: u32) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a case name selects one case for callgrind.
-    match std::env::args().skip(1).find(|a| !a.starts_with('-')) {
-        Some(case) => run(&case, ROUNDS),
+    // `cargo bench` passes `--bench`; a case name selects one case for callgrind, and a round
+    // count after it a longer run for a sampling profiler (`perf record`).
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with('-'));
+    match args.next() {
+        Some(case) => {
+            let rounds = args.next().map_or(ROUNDS, |n| n.parse().unwrap());
+            run(&case, rounds)
+        }
         None => {
             for case in CASES {
                 run(case, 1);

@@ -95,7 +95,7 @@ impl Record {
     /// a record with a current session and 2 for an archived one.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
-        self.encode_into(&mut out);
+        self.encode_into(&mut |bytes| out.extend_from_slice(bytes));
         out
     }
 
@@ -108,20 +108,20 @@ impl Record {
             .sum::<usize>()
     }
 
-    /// Appends [`encode`](Self::encode)'s output to `out`.
-    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
-        out.push(if self.archived {
+    /// Hands [`encode`](Self::encode)'s output to `out`, piece by piece.
+    pub(crate) fn encode_into(&self, out: &mut dyn FnMut(&[u8])) {
+        let version = if self.archived {
             ARCHIVED_VERSION
         } else {
             RECORD_VERSION
-        });
+        };
         // At most 1 + MAX_PREVIOUS_SESSIONS entries.
-        out.push(self.entries.len() as u8);
+        out(&[version, self.entries.len() as u8]);
         for e in &self.entries {
-            out.extend_from_slice(&e.created_at.to_be_bytes());
+            out(&e.created_at.to_be_bytes());
             // Sessions are at most MAX_STATE_LEN bytes, which fits in a u32.
-            out.extend_from_slice(&(e.state.len() as u32).to_be_bytes());
-            out.extend_from_slice(&e.state);
+            out(&(e.state.len() as u32).to_be_bytes());
+            out(&e.state);
         }
     }
 
@@ -193,7 +193,7 @@ pub(crate) fn put_record<R: CryptoRng + ?Sized>(
     record: &Record,
 ) -> Result<Vec<u8>, StoreError> {
     let row = sealer.seal_with(rng, Table::Sessions, key, record.encoded_len(), |out| {
-        record.encode_into(out)
+        record.encode_into(&mut |bytes| out.put(bytes))
     })?;
     tx.put(Table::Sessions, key, &row)?;
     Ok(row)

@@ -102,43 +102,44 @@ impl Sealer {
         key: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
-        self.seal_with(rng, table, key, plaintext.len(), |out| {
-            out.extend_from_slice(plaintext)
-        })
+        self.seal_with(rng, table, key, plaintext.len(), |out| out.put(plaintext))
     }
 
-    /// [`seal`](Self::seal) of the `len` bytes `write` appends, encrypted where they are
-    /// written: the plaintext is never copied. `write` must append exactly `len` bytes: the
-    /// buffer is allocated for them, and a longer write would reallocate it, freeing plaintext
-    /// unwiped before the length check below can see it. The callers pass the length their
-    /// encoder counts (`Record::encoded_len`, checked against `encode` by a test); a shorter or
-    /// longer write is still wiped and refused here.
+    /// [`seal`](Self::seal) of the `len` bytes `write` puts into a [`RowWriter`], encrypted
+    /// where they are written: the plaintext is never copied, and the buffer is allocated once
+    /// at its final size, so no plaintext is left behind in a freed reallocation. A writer that
+    /// puts more or fewer than `len` bytes is refused, and the buffer is wiped.
     pub(crate) fn seal_with<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
         table: Table,
         key: &[u8],
         len: usize,
-        write: impl FnOnce(&mut Vec<u8>),
+        write: impl FnOnce(&mut RowWriter<'_>),
     ) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let mut out = Vec::with_capacity(SEAL_OVERHEAD + len);
-        out.push(SEAL_VERSION);
-        out.extend_from_slice(&nonce);
-        write(&mut out);
-        if out.len() != 1 + NONCE_LEN + len {
+        let mut out = vec![0u8; SEAL_OVERHEAD + len];
+        out[0] = SEAL_VERSION;
+        let (head, rest) = out.split_at_mut(1 + NONCE_LEN);
+        head[1..].copy_from_slice(&nonce);
+        let (body, tag_out) = rest.split_at_mut(len);
+        let mut writer = RowWriter {
+            buf: body,
+            at: 0,
+            overflow: false,
+        };
+        write(&mut writer);
+        if writer.overflow || writer.at != len {
             out.zeroize();
             return Err(StoreError::Io("sealed value of unexpected length".into()));
         }
-        let sealed = self.cipher.encrypt_inout_detached(
-            (&nonce).into(),
-            &row_ad(table, key),
-            (&mut out[1 + NONCE_LEN..]).into(),
-        );
+        let sealed =
+            self.cipher
+                .encrypt_inout_detached((&nonce).into(), &row_ad(table, key), body.into());
         match sealed {
             Ok(tag) => {
-                out.extend_from_slice(&tag);
+                tag_out.copy_from_slice(&tag);
                 Ok(out)
             }
             Err(_) => {
@@ -174,6 +175,28 @@ impl Sealer {
             )
             .map_err(|_| StoreError::Corrupt)?;
         Ok(out)
+    }
+}
+
+/// Where [`Sealer::seal_with`]'s writer puts a row's plaintext: a slice of fixed length, so a
+/// write can never move the bytes already written. A write past the end is dropped and
+/// remembered, and the seal refused.
+pub(crate) struct RowWriter<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+    overflow: bool,
+}
+
+impl RowWriter<'_> {
+    /// Appends `bytes`, or marks the row as overflowed if they do not fit.
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
+        match self.buf.get_mut(self.at..self.at + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.at += bytes.len();
+            }
+            None => self.overflow = true,
+        }
     }
 }
 
@@ -233,8 +256,8 @@ mod tests {
         let s = sealer(1, 1);
         let row = s
             .seal_with(rng, Table::Sessions, b"bob.1", 6, |out| {
-                out.extend_from_slice(b"sec");
-                out.extend_from_slice(b"ret");
+                out.put(b"sec");
+                out.put(b"ret");
             })
             .unwrap();
         assert_eq!(
@@ -244,7 +267,7 @@ mod tests {
         for wrong in [5, 7] {
             assert!(matches!(
                 s.seal_with(rng, Table::Sessions, b"bob.1", wrong, |out| out
-                    .extend_from_slice(b"secret")),
+                    .put(b"secret")),
                 Err(StoreError::Io(_))
             ));
         }
