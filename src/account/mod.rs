@@ -760,18 +760,19 @@ impl Default for SessionCache {
 struct Cached {
     row: Vec<u8>,
     record: Record,
-    current: Session,
+    /// Boxed: a `Session` is over a kilobyte, and a send moves it in and out of the cache.
+    current: Box<Session>,
 }
 
 impl SessionCache {
     /// The cached record and current session of `key` if `row` is what was cached; the entry
     /// is removed either way (the caller puts it back after its commit).
-    fn take(&mut self, key: &[u8], row: &[u8]) -> Option<(Record, Session)> {
+    fn take(&mut self, key: &[u8], row: &[u8]) -> Option<(Record, Box<Session>)> {
         let cached = self.entries.remove(key)?;
         (cached.row == row).then_some((cached.record, cached.current))
     }
 
-    fn put(&mut self, key: Vec<u8>, row: Vec<u8>, record: Record, current: Session) {
+    fn put(&mut self, key: Vec<u8>, row: Vec<u8>, record: Record, current: Box<Session>) {
         if self.entries.len() >= SESSION_CACHE_LEN
             && !self.entries.contains_key(&key)
             && let Some(evict) = self.entries.keys().next().cloned()
@@ -824,7 +825,7 @@ fn load_record_cached(
     sealer: &Sealer,
     cache: &mut SessionCache,
     key: &[u8],
-) -> Result<Option<(Record, Option<Session>)>, StoreError> {
+) -> Result<Option<(Record, Option<Box<Session>>)>, StoreError> {
     let Some(row) = tx.get(Table::Sessions, key)? else {
         cache.forget(key);
         return Ok(None);

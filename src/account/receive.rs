@@ -170,7 +170,7 @@ struct Opened {
     record: Record,
     /// The session that decrypted, if it is now entry 0 of `record` (else the current one
     /// stayed current, and is not cached).
-    current: Option<Session>,
+    current: Option<Box<Session>>,
     plaintext: Zeroizing<Vec<u8>>,
     consumed: Option<OneTimePreKeyId>,
     /// A one-time KEM prekey the new session used (a last-resort one is kept).
@@ -205,7 +205,7 @@ fn open_envelope(
         for i in 0..r.entries.len() {
             let mut session = match cached.take().filter(|_| i == 0) {
                 Some(session) => session,
-                None => load_session(&r.entries[i].state)?,
+                None => Box::new(load_session(&r.entries[i].state)?),
             };
             if i == 0 {
                 current_proven = !r.archived && !session.awaiting_reply();
@@ -316,7 +316,7 @@ fn open_envelope(
     };
     Ok(Opened {
         record,
-        current: Some(session),
+        current: Some(Box::new(session)),
         plaintext,
         consumed: opk.map(|k| k.id()),
         consumed_kem: kem

@@ -34,7 +34,7 @@ pub(super) struct Sealed {
     pub(super) key: Vec<u8>,
     pub(super) row: Vec<u8>,
     pub(super) record: Record,
-    pub(super) session: Session,
+    pub(super) session: Box<Session>,
     pub(super) envelope: Envelope,
 }
 
@@ -74,7 +74,7 @@ pub(super) fn seal_one<R: CryptoRng + ?Sized>(
             let entry = &r.entries[0];
             let session = match cached {
                 Some(session) => session,
-                None => load_session(&entry.state)?,
+                None => Box::new(load_session(&entry.state)?),
             };
             let stale = session.awaiting_reply()
                 && now.saturating_sub(entry.created_at)
@@ -104,7 +104,7 @@ pub(super) fn seal_one<R: CryptoRng + ?Sized>(
                 SESSION_CONTEXT,
                 parts.options.post_quantum,
             )?;
-            (session, true)
+            (Box::new(session), true)
         }
     };
     let envelope = seal(&mut session, rng)?;
