@@ -1,8 +1,13 @@
 //! Trust records (SPEC.md 14.3, 14.8): the identity key trusted for each remote device, first
-//! seen or accepted by the application.
+//! seen or accepted by the application, and the account's calls that read and change them.
 
+use rand_core::CryptoRng;
+
+use super::records::load_session;
+use super::rows::{load_record, load_trust, put_sealed};
+use super::{Account, AccountError, DeviceAddress, SafetyNumber, address};
 use crate::keys::{IdentityKey, PUBLIC_KEY_LEN};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError, Table, Transaction};
 
 const TRUST_VERSION: u8 = 1;
 const TRUST_LEN: usize = 1 + PUBLIC_KEY_LEN + 8;
@@ -51,6 +56,104 @@ impl TrustRecord {
             identity: key,
             since: u64::from_be_bytes(since),
         })
+    }
+}
+
+impl<S: Store> Account<S> {
+    /// The identity key trusted for `address`: the first one seen, or the last one accepted
+    /// with [`trust_identity`](Self::trust_identity).
+    pub fn trusted_identity(
+        &mut self,
+        address: &DeviceAddress,
+    ) -> Result<Option<IdentityKey>, AccountError> {
+        let Account { store, sealer, .. } = self;
+        let mut tx = store.transaction()?;
+        Ok(load_trust(&mut tx, sealer, &address.row_key())?
+            .map(|t| t.key())
+            .transpose()?)
+    }
+
+    /// Trusts `key` for `address` from now on (after [`AccountError::IdentityChanged`], once
+    /// the user or the application's policy accepted the new key). Sessions with `address`
+    /// under any other key are deleted in the same transaction, so nothing is sent to or
+    /// accepted from the old key afterwards.
+    pub fn trust_identity<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        address: &DeviceAddress,
+        key: &IdentityKey,
+    ) -> Result<(), AccountError> {
+        let now = self.options.clock.now();
+        let Account {
+            store,
+            sealer,
+            cache,
+            ..
+        } = self;
+        let row_key = address.row_key();
+        cache.forget(&row_key);
+        let mut tx = store.transaction()?;
+        let t = TrustRecord::new(key, now);
+        put_sealed(
+            &mut tx,
+            sealer,
+            rng,
+            Table::Identities,
+            &row_key,
+            &t.encode(),
+        )?;
+        if let Some(mut record) = load_record(&mut tx, sealer, &row_key)? {
+            let mut kept = Vec::with_capacity(record.entries.len());
+            for entry in record.entries {
+                if *load_session(&entry.state)?.remote_identity() == *key {
+                    kept.push(entry);
+                }
+            }
+            record.entries = kept;
+            if record.entries.is_empty() {
+                tx.delete(Table::Sessions, &row_key)?;
+            } else {
+                put_sealed(
+                    &mut tx,
+                    sealer,
+                    rng,
+                    Table::Sessions,
+                    &row_key,
+                    &record.encode(),
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The safety number between this device (as `local_user`) and `remote`'s trusted
+    /// identity key, or `None` if no key is known for `remote` yet.
+    pub fn safety_number(
+        &mut self,
+        local_user: &str,
+        remote: &DeviceAddress,
+    ) -> Result<Option<SafetyNumber>, AccountError> {
+        let local = *self.identity.public();
+        match self.trusted_identity(remote)? {
+            Some(key) => Ok(Some(SafetyNumber::new(
+                local_user,
+                &local,
+                remote.user(),
+                &key,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The devices of `user` this account has a session record with, in device order.
+    pub fn devices(&mut self, user: &str) -> Result<Vec<DeviceAddress>, AccountError> {
+        address::check_user(user)?;
+        let mut tx = self.store.transaction()?;
+        tx.keys(Table::Sessions, &address::user_prefix(user))?
+            .iter()
+            .map(|k| DeviceAddress::from_row_key(k).ok_or(StoreError::Corrupt.into()))
+            .collect()
     }
 }
 

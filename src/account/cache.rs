@@ -1,0 +1,128 @@
+//! What one account handle remembers between operations, checked against the store on every
+//! read (SPEC.md 14.7).
+
+use std::collections::HashMap;
+
+use super::devices::{self, DeviceList};
+use super::memo;
+use super::records::Record;
+use super::trust::TrustRecord;
+use crate::session::Session;
+use crate::store::seal::Sealer;
+use crate::store::{StoreError, Table, Transaction};
+
+/// How many parsed sessions an account keeps between operations.
+pub(super) const SESSION_CACHE_LEN: usize = 64;
+
+/// Current sessions parsed by earlier operations of this handle, each with the exact sealed
+/// row it was written as. An entry is used only if the row read in the new transaction is
+/// byte-for-byte that row: any write by another handle seals with a fresh nonce, so it never
+/// matches, and the store stays the only source of truth. It saves parsing the session
+/// (which validates every key in it) on every message.
+///
+/// It also remembers parsed trust records and device lists by their sealed bytes
+/// ([`memo`]), which a send reads for every device.
+pub(super) struct SessionCache {
+    entries: HashMap<Vec<u8>, Cached>,
+    trust: memo::Memo<TrustRecord>,
+    devices: memo::Memo<DeviceList>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache {
+            entries: HashMap::new(),
+            trust: memo::Memo::new(Table::Identities),
+            devices: memo::Memo::new(Table::Meta),
+        }
+    }
+}
+
+pub(super) struct Cached {
+    row: Vec<u8>,
+    record: Record,
+    /// Boxed: a `Session` is over a kilobyte, and a send moves it in and out of the cache.
+    current: Box<Session>,
+}
+
+impl SessionCache {
+    /// The cached record and current session of `key` if `row` is what was cached; the entry
+    /// is removed either way (the caller puts it back after its commit).
+    pub(super) fn take(&mut self, key: &[u8], row: &[u8]) -> Option<(Record, Box<Session>)> {
+        let cached = self.entries.remove(key)?;
+        (cached.row == row).then_some((cached.record, cached.current))
+    }
+
+    pub(super) fn put(
+        &mut self,
+        key: Vec<u8>,
+        row: Vec<u8>,
+        record: Record,
+        current: Box<Session>,
+    ) {
+        if self.entries.len() >= SESSION_CACHE_LEN
+            && !self.entries.contains_key(&key)
+            && let Some(evict) = self.entries.keys().next().cloned()
+        {
+            self.entries.remove(&evict);
+        }
+        self.entries.insert(
+            key,
+            Cached {
+                row,
+                record,
+                current,
+            },
+        );
+    }
+
+    pub(super) fn forget(&mut self, key: &[u8]) {
+        self.entries.remove(key);
+    }
+
+    /// [`load_trust`], parsing only a row not seen before.
+    pub(super) fn trust(
+        &mut self,
+        tx: &mut impl Transaction,
+        sealer: &Sealer,
+        key: &[u8],
+    ) -> Result<Option<TrustRecord>, StoreError> {
+        Ok(self
+            .trust
+            .get(tx, sealer, key, TrustRecord::decode)?
+            .copied())
+    }
+
+    /// [`load_devices`], parsing only a row not seen before.
+    pub(super) fn devices(
+        &mut self,
+        tx: &mut impl Transaction,
+        sealer: &Sealer,
+        user: &str,
+    ) -> Result<Option<&DeviceList>, StoreError> {
+        self.devices
+            .get(tx, sealer, &devices::meta_key(user), DeviceList::decode)
+    }
+}
+
+/// A stored record and, if the cache held it, its parsed current session.
+pub(super) type Loaded = (Record, Option<Box<Session>>);
+
+/// The session record of `key` and, if this handle's cache holds exactly the stored row, its
+/// parsed current session.
+pub(super) fn load_record_cached(
+    tx: &mut impl Transaction,
+    sealer: &Sealer,
+    cache: &mut SessionCache,
+    key: &[u8],
+) -> Result<Option<Loaded>, StoreError> {
+    let Some(row) = tx.get(Table::Sessions, key)? else {
+        cache.forget(key);
+        return Ok(None);
+    };
+    if let Some((record, session)) = cache.take(key, &row) {
+        return Ok(Some((record, Some(session))));
+    }
+    let plaintext = sealer.open(Table::Sessions, key, &row)?;
+    Ok(Some((Record::decode(&plaintext)?, None)))
+}
