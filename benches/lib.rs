@@ -1,2 +1,1 @@
-//! Empty: `crosswire-bench` is only its benchmarks (`session.rs`, `media.rs`) and the proto drift
-//! test (`proto_drift.rs`). See BENCHMARKS.md.
+//! Empty: `crosswire-bench` is only its benchmarks. See BENCHMARKS.md.

@@ -2,7 +2,7 @@
 //! prost output, checked in so that building crosswire needs no `protoc` and no build script.
 //! This test regenerates the code with a pure-Rust compiler (protox) and fails when the two
 //! differ. After editing the `.proto`, refresh the checked-in file with
-//! `CROSSWIRE_BLESS=1 cargo test -p crosswire-bench --test proto_drift`.
+//! `CROSSWIRE_BLESS=1 cargo test -p crosswire-proto-drift`.
 
 // Test code: a failed setup step should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,8 +11,9 @@ use std::path::Path;
 
 #[test]
 fn generated_code_matches_proto() {
-    // This test lives in the `benches/` workspace member; the proto and the code are the root's.
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    // This test lives in the `proto/drift/` workspace member; the proto and the code are the
+    // root's.
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let fds = protox::compile([root.join("proto/crosswire.proto")], [root.join("proto")])
         .expect("proto/crosswire.proto compiles");
     let out = tempdir();
@@ -29,7 +30,7 @@ fn generated_code_matches_proto() {
     assert!(
         generated == checked_in,
         "src/proto/crosswire.v1.rs is out of date with proto/crosswire.proto; \
-         run `CROSSWIRE_BLESS=1 cargo test -p crosswire-bench --test proto_drift`"
+         run `CROSSWIRE_BLESS=1 cargo test -p crosswire-proto-drift`"
     );
     std::fs::remove_dir_all(out).ok();
 }
