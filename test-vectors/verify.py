@@ -1569,6 +1569,145 @@ def check_safety_number(c, w):
     expect_fields(w, got, c)
 
 
+# ------------------------------------------------------------------- account store (14) --
+
+STORE_TABLES = ["meta", "signed_prekeys", "one_time_prekeys", "sessions", "identities", "inbox",
+                "kem_prekeys"]  # in the export's index order (14.1)
+UNSEALED_META = (b"store_id", b"key_check")
+NOT_RETIRED = b"\xff" * 8
+
+
+# SessionState (8) with the PQXDH fields of 15.6, which a session the account layer starts
+# (post-quantum by default, 14.6) carries.
+PQ_STATE = dict(STATE)
+PQ_STATE[11] = ("origin", ("msg", {1: ("base_key", "bytes"), 2: ("signed_prekey_id", "u32"),
+                                   3: ("one_time_prekey_id", "opt_u32"),
+                                   4: ("kem_prekey_id", "opt_u32"),
+                                   5: ("kem_ciphertext_hash", "bytes")}))
+PQ_STATE[15] = ("kem_ciphertext", "bytes")
+
+
+def be(x):
+    return int.from_bytes(x, "big")
+
+
+def store_row_ad(table, key):
+    name = table.encode()
+    return b"crosswire/v1/store-row" + b"\x01" + bytes([len(name)]) + name + key
+
+
+def address_key(user, device):
+    u = user.encode()
+    return bytes([len(u)]) + u + device.to_bytes(4, "big")
+
+
+def check_store_row(w, table, key, pt, c, ids):
+    """One row's plaintext against its layout in SPEC 14.3 and the account's other facts."""
+    identity_key = b(c, "identity_key")
+    trusted = {address_key(t["user"], t["device"]): b(t, "identity_key") for t in c["trusted"]}
+    ok = lambda what, cond: expect(f"{w}: {what}", bool(cond), True)  # noqa: E731
+    if table == "meta" and key == b"identity":
+        ok("identity is 0x01 || seed", len(pt) == 33 and pt[0] == 1)
+        seed_key = Ed25519PrivateKey.from_private_bytes(pt[1:]).public_key().public_bytes_raw()
+        expect(f"{w}: the seed's public key", seed_key, c["identity_key"])
+    elif table == "meta" and key == b"prekeys":
+        ok("17 bytes, version 1", len(pt) == 17 and pt[0] == 1)
+        current, next_signed, next_one_time = be(pt[1:5]), be(pt[5:9]), be(pt[9:13])
+        ok("the current signed prekey exists", current in ids["signed"])
+        ok("next_signed follows every signed prekey", all(i < next_signed for i in ids["signed"]))
+        ok("next_one_time follows every one-time prekey",
+           all(i < next_one_time for i in ids["one_time"]))
+    elif table == "meta" and key == b"kem_prekeys":
+        ok("13 bytes, version 1", len(pt) == 13 and pt[0] == 1)
+        ok("the last-resort KEM prekey exists", (1, be(pt[1:5])) in ids["kem"])
+        ok("next_kem follows every KEM prekey", all(i < be(pt[5:9]) for _, i in ids["kem"]))
+    elif table == "meta" and key == b"inbox_next":
+        ok("a u64 after every inbox entry",
+           len(pt) == 8 and all(e["seq"] < be(pt) for e in c["inbox"]))
+    elif table == "meta" and key.startswith(b"devices/"):
+        user = key[9:].decode()
+        ok("a user id of the stated length", key[8] == len(key) - 9)
+        n = be(pt[1:3])
+        ok("0x01 || u16(n) || n * (u32 || u8)", pt[0] == 1 and len(pt) == 3 + 5 * n)
+        entries = [(be(pt[3 + 5 * i:7 + 5 * i]), pt[7 + 5 * i]) for i in range(n)]
+        ok("devices strictly ascending", all(a[0] < b_[0] for a, b_ in zip(entries, entries[1:])))
+        ok("states listed or removed", all(st in (1, 2) for _, st in entries))
+        want = [d["devices"] for d in c["devices"] if d["user"] == user]
+        expect(f"{w}: listed devices", [[d for d, st in entries if st == 1]], want)
+    elif table == "meta" and key.startswith(b"seen/"):
+        n = pt[1] if len(pt) > 1 else -1
+        ok("0x01 || u8(n) || n * 16 bytes", pt[0] == 1 and 0 <= n <= 64 and len(pt) == 2 + 16 * n)
+        ok("for a device with a session", key[5:] in trusted)
+    elif table == "signed_prekeys":
+        ok("117 bytes, version 1", len(pt) == 117 and pt[0] == 1)
+        spk_id, secret, sig = be(pt[17:21]), pt[21:53], pt[53:117]
+        expect(f"{w}: record id is the row key", spk_id.to_bytes(4, "big"), key.hex())
+        ok("signed by the identity key",
+           verify_strict(identity_key, signed_prekey_message(spk_id, x25519_public(secret)), sig))
+    elif table == "one_time_prekeys":
+        ok("36 bytes: u32(id) || secret", len(pt) == 36)
+        expect(f"{w}: record id is the row key", pt[:4], key.hex())
+    elif table == "kem_prekeys":
+        ok("150 bytes, version 1", len(pt) == 150 and pt[0] == 1)
+        kem_id, kind = be(pt[17:21]), pt[21]
+        expect(f"{w}: record kind and id are the row key", bytes([kind]) + pt[17:21], key.hex())
+        ok("a one-time KEM prekey is never retired", kind == 1 or pt[9:17] == NOT_RETIRED)
+    elif table == "sessions":
+        ok("a record with a current session (0x01) or archived (0x02)", pt[0] in (1, 2))
+        n, at, states = pt[1], 2, []
+        ok("1 to 11 entries", 1 <= n <= 11)
+        for _ in range(n):
+            length = be(pt[at + 8:at + 12])
+            states.append(pt[at + 12:at + 12 + length])
+            at += 12 + length
+        ok("nothing after the last entry", at == len(pt))
+        for i, state in enumerate(states):
+            s = decode_exact(PQ_STATE, state)
+            ok(f"entry {i} is a canonical SessionState, version 2", s and s["version"] == 2)
+            expect(f"{w}: entry {i} is ours", s["local_identity"], c["identity_key"])
+            expect(f"{w}: entry {i} is with the trusted key", s["remote_identity"],
+                   trusted[key].hex())
+            ok(f"entry {i} began with PQXDH", s["origin"].get("kem_prekey_id") is not None)
+    elif table == "identities":
+        ok("41 bytes, version 1", len(pt) == 41 and pt[0] == 1)
+        expect(f"{w}: the trusted key", pt[1:33], trusted[key].hex())
+    elif table == "inbox":
+        [e] = [e for e in c["inbox"] if e["seq"].to_bytes(8, "big") == key]
+        sender = address_key(e["from_user"], e["from_device"])
+        expect(f"{w}: 0x01 || sender || plaintext", pt, (b"\x01" + sender + b(e, "plaintext")).hex())
+    else:
+        FAILURES.append(f"{w}: a row 14.3 does not describe")
+
+
+def check_store(c, w):
+    key, sid = b(c, "storage_key"), b(c, "store_id")
+    row_key = hkdf(sid, key, b"crosswire/v1/store-row-key", 32)
+    expect(f"{w}.row_key", row_key, c["row_key"])
+    expect(f"{w}.key_check", hkdf(sid, key, b"crosswire/v1/storage-key-check", 32), c["key_check"])
+    rows = [(r["table"], b(r, "key"), b(r, "value"), b(r, "nonce"), b(r, "plaintext"))
+            for r in c["rows"]]
+    ids = {"signed": [be(k) for t, k, *_ in rows if t == "signed_prekeys"],
+           "one_time": [be(k) for t, k, *_ in rows if t == "one_time_prekeys"],
+           "kem": [(k[0], be(k[1:])) for t, k, *_ in rows if t == "kem_prekeys"]}
+    export = b"CWMS\x01" + len(rows).to_bytes(4, "big")
+    previous = None
+    for table, rk, value, nonce, pt in rows:
+        rw = f"{w}.rows[{table}/{rk.hex()}]"
+        order = (STORE_TABLES.index(table), rk)
+        expect(f"{rw} after the previous row", previous is None or previous < order, True)
+        previous = order
+        export += bytes([order[0]]) + len(rk).to_bytes(4, "big") + rk
+        export += len(value).to_bytes(4, "big") + value
+        if table == "meta" and rk in UNSEALED_META:
+            expect(rw, value, (sid if rk == b"store_id" else
+                               hkdf(sid, key, b"crosswire/v1/storage-key-check", 32)).hex())
+            continue
+        sealed = b"\x01" + nonce + aead_seal(row_key, nonce, store_row_ad(table, rk), pt)
+        expect(f"{rw}.value", sealed, value.hex())
+        check_store_row(rw, table, rk, pt, c, ids)
+    expect(f"{w}.export", export, c["export"])
+
+
 # ------------------------------------------------------------------------ groups (16) --
 
 LABEL_GROUP_MESSAGE = b"crosswire/v1/group-message"
@@ -1760,7 +1899,8 @@ def main():
               ("invalid.json", check_invalid), ("bounds.json", check_bounds), ("media.json", check_media),
               ("content.json", check_content),
               ("safety-numbers.json", check_safety_number),
-              ("groups.json", check_groups), ("pqxdh.json", check_pqxdh_bundle)]
+              ("groups.json", check_groups), ("pqxdh.json", check_pqxdh_bundle),
+              ("store.json", check_store)]
     for name, check in checks:
         for c in load(name):
             where = f"{name}[{c['name']}]"

@@ -32,6 +32,7 @@ mod pqxdh;
 mod ratchet;
 mod safety;
 mod state;
+mod store;
 mod wire;
 mod x3dh;
 
@@ -370,6 +371,16 @@ fn pqxdh_generator_matches_file() {
 #[test]
 fn pqxdh_file_checks() {
     pqxdh::check(&load("pqxdh"));
+}
+
+#[test]
+fn store_generator_matches_file() {
+    regenerate("store", store::generate());
+}
+
+#[test]
+fn store_file_checks() {
+    store::check(&load("store"));
 }
 
 #[test]
