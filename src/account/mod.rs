@@ -51,10 +51,10 @@ use crate::store::seal::{KEY_CHECK_LEN, STORE_ID_LEN, Sealer, key_check};
 use crate::store::{StorageKey, Store, StoreError, Table, Transaction};
 
 use cache::{SessionCache, load_record_cached};
-use prekeys::{META_PREKEYS, PreKeyState, SignedRow, id_key};
+use prekeys::{PreKeyState, SignedRow, id_key};
 use rows::{
     add_one_time_prekeys, get_sealed, load_devices, load_one_time, load_record, load_signed,
-    load_trust, put_sealed,
+    load_trust, put_prekey_state, put_sealed,
 };
 
 const META_STORE_ID: &[u8] = b"store_id";
@@ -164,14 +164,7 @@ impl<S: Store> Account<S> {
             };
             let one_time_prekeys =
                 add_one_time_prekeys(&mut tx, &sealer, rng, &mut state, options.one_time_prekeys)?;
-            put_sealed(
-                &mut tx,
-                &sealer,
-                rng,
-                Table::Meta,
-                META_PREKEYS,
-                &state.encode(),
-            )?;
+            put_prekey_state(&mut tx, &sealer, rng, &state)?;
             let kem = kem_prekeys::maintain(&mut tx, &sealer, rng, &identity, &options, now)?;
             let bundle = PreKeyBundle::new_pq(&identity, &spk, None, &kem.last_resort)
                 .map_err(Error::Bundle)?;

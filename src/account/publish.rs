@@ -7,10 +7,10 @@ use rand_core::CryptoRng;
 #[cfg(doc)]
 use super::Options;
 use super::kem_prekeys::{self, PublishedKemPreKey};
-use super::prekeys::{META_PREKEYS, SignedRow, id_key, key_id};
+use super::prekeys::{SignedRow, id_key, key_id};
 use super::rows::{
     add_one_time_prekeys, available_one_time_prekeys, load_one_time, load_prekey_state,
-    load_signed, put_sealed,
+    load_signed, put_prekey_state, put_sealed,
 };
 use super::{Account, AccountError};
 use crate::bundle::PreKeyBundle;
@@ -159,14 +159,7 @@ impl<S: Store> Account<S> {
             new = add_one_time_prekeys(&mut tx, sealer, rng, &mut state, wanted)?;
         }
         if changed || !new.is_empty() {
-            put_sealed(
-                &mut tx,
-                sealer,
-                rng,
-                Table::Meta,
-                META_PREKEYS,
-                &state.encode(),
-            )?;
+            put_prekey_state(&mut tx, sealer, rng, &state)?;
         }
         let kem = kem_prekeys::maintain(&mut tx, sealer, rng, identity, options, now)?;
         let upload = if changed || !new.is_empty() || kem.changed {
@@ -207,14 +200,7 @@ impl<S: Store> Account<S> {
             Some(&id) => {
                 let key = load_one_time(&mut tx, sealer, id)?.ok_or(StoreError::Corrupt)?;
                 state.handout_cursor = id.saturating_add(1);
-                put_sealed(
-                    &mut tx,
-                    sealer,
-                    rng,
-                    Table::Meta,
-                    META_PREKEYS,
-                    &state.encode(),
-                )?;
+                put_prekey_state(&mut tx, sealer, rng, &state)?;
                 Some(key)
             }
             None => None,

@@ -78,6 +78,16 @@ pub(super) fn load_prekey_state(
     PreKeyState::decode(&row)
 }
 
+/// Writes the prekey counters (SPEC.md 14.3, Meta `"prekeys"`).
+pub(super) fn put_prekey_state<R: CryptoRng + ?Sized>(
+    tx: &mut impl Transaction,
+    sealer: &Sealer,
+    rng: &mut R,
+    state: &PreKeyState,
+) -> Result<(), StoreError> {
+    put_sealed(tx, sealer, rng, Table::Meta, META_PREKEYS, &state.encode()).map(drop)
+}
+
 pub(super) fn load_signed(
     tx: &mut impl Transaction,
     sealer: &Sealer,
