@@ -13,6 +13,7 @@ use crosswire::{AttachmentKind, AttachmentPointer, Body, Received};
 use zeroize::Zeroizing;
 
 use crate::error::{CrosswireError, codes};
+use crate::pq::{KemPreKey, PostQuantum};
 
 type Result<T> = std::result::Result<T, CrosswireError>;
 
@@ -103,18 +104,23 @@ pub struct PreKeyBundle(pub(crate) crosswire::PreKeyBundle);
 
 #[uniffi::export]
 impl PreKeyBundle {
-    /// The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey`.
-    #[uniffi::constructor]
+    /// The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey` and a
+    /// `kem_prekey` (a version 2 bundle, for PQXDH: SPEC.md 15). Without a KEM prekey it is a
+    /// classical bundle, which [`Session::initiate`] refuses (`bundle.classical_only`).
+    #[uniffi::constructor(default(kem_prekey = None))]
     pub fn new(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         one_time_prekey: Option<Arc<OneTimePreKey>>,
+        kem_prekey: Option<Arc<KemPreKey>>,
     ) -> Result<Arc<Self>> {
-        let bundle = crosswire::PreKeyBundle::new(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-        )?;
+        let opk = one_time_prekey.as_deref().map(|k| &k.0);
+        let bundle = match kem_prekey {
+            Some(kem) => {
+                crosswire::PreKeyBundle::new_pq(&identity.0, &signed_prekey.0, opk, &kem.0)?
+            }
+            None => crosswire::PreKeyBundle::new(&identity.0, &signed_prekey.0, opk)?,
+        };
         Ok(Arc::new(PreKeyBundle(bundle)))
     }
 
@@ -145,10 +151,16 @@ impl PreKeyBundle {
     pub fn one_time_prekey_id(&self) -> Option<u32> {
         self.0.one_time_prekey().map(|(id, _)| id.0)
     }
+
+    /// The KEM prekey's id, if the bundle has one (then sessions from it use PQXDH).
+    pub fn kem_prekey_id(&self) -> Option<u32> {
+        self.0.kem_prekey().map(|(id, _, _)| id.0)
+    }
 }
 
 /// A received envelope, decoded to route it: a prekey message starts a session (look up the
-/// prekeys it names and call [`Session::respond`]); any other goes to the existing session.
+/// prekeys it names and call [`session_respond_with`](crate::pq::session_respond_with)); any
+/// other goes to the existing session.
 #[derive(uniffi::Object)]
 pub struct Envelope(pub(crate) crosswire::Envelope);
 
@@ -180,6 +192,13 @@ impl Envelope {
         self.prekey()
             .and_then(|p| p.one_time_prekey_id())
             .map(|id| id.0)
+    }
+
+    /// For a PQXDH prekey message: the id of the KEM prekey it used (pass that
+    /// [`KemPreKey`] to [`session_respond_with`](crate::pq::session_respond_with)); none for
+    /// a classical one.
+    pub fn kem_prekey_id(&self) -> Option<u32> {
+        self.prekey().and_then(|p| p.kem_prekey_id()).map(|id| id.0)
     }
 }
 
@@ -216,36 +235,44 @@ pub struct RespondedContent {
 pub struct Session(Mutex<crosswire::Session>);
 
 impl Session {
-    fn wrap(session: crosswire::Session) -> Arc<Self> {
+    pub(crate) fn wrap(session: crosswire::Session) -> Arc<Self> {
         Arc::new(Session(Mutex::new(session)))
     }
 }
 
-fn prekey_message(envelope: &[u8]) -> Result<crosswire::PreKeyMessage> {
-    match crosswire::Envelope::from_bytes(envelope)? {
-        crosswire::Envelope::PreKey(p) => Ok(*p),
-        _ => Err(crosswire::Error::Decrypt(crosswire::DecryptError::UnexpectedMessageType).into()),
-    }
+pub(crate) fn prekey_message(envelope: &[u8]) -> Result<crosswire::PreKeyMessage> {
+    Ok(crosswire_glue::prekey_message(envelope)?)
 }
 
 #[uniffi::export]
 impl Session {
-    /// Starts a session with the owner of `bundle`. `context` is associated data both sides
-    /// must agree on (empty if none).
+    /// Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey
+    /// (SPEC.md 15.6); a classical bundle is refused with `CrosswireError.Bundle`
+    /// (`bundle.classical_only`), [`initiate_with`](Self::initiate_with) can allow it.
+    /// `context` is associated data both sides must agree on (empty if none).
     #[uniffi::constructor]
     pub fn initiate(
         identity: &IdentityKeyPair,
         bundle: &PreKeyBundle,
         context: Vec<u8>,
     ) -> Result<Arc<Self>> {
-        // Classical X3DH: the bindings do not expose KEM prekeys yet, so no bundle they build
-        // carries one (SPEC.md 15.6).
+        Session::initiate_with(identity, bundle, context, PostQuantum::Required)
+    }
+
+    /// [`initiate`](Self::initiate) with an explicit policy for classical bundles.
+    #[uniffi::constructor]
+    pub fn initiate_with(
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        context: Vec<u8>,
+        policy: PostQuantum,
+    ) -> Result<Arc<Self>> {
         let session = crosswire::Session::initiate_with(
             &mut rand::rng(),
             &identity.0,
             &bundle.0,
             &context,
-            crosswire::PostQuantum::Allowed,
+            policy.into(),
         )?;
         Ok(Session::wrap(session))
     }
@@ -304,8 +331,10 @@ impl Session {
 // Not constructors: UniFFI constructors return the object alone, these also return the first
 // message. Exported as the free functions `session_respond` and `session_respond_content`.
 impl Session {
-    /// Accepts a session from its first message (an envelope for which
-    /// [`Envelope::is_prekey`]), given the prekeys the message names.
+    /// Accepts a session from its first classical (X3DH) message (an envelope for which
+    /// [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
+    /// `decrypt.session_mismatch` here: use
+    /// [`session_respond_with`](crate::pq::session_respond_with).
     pub fn respond(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
@@ -450,6 +479,11 @@ impl Content {
             Received::Content(c) => Some(c),
             _ => None,
         }))
+    }
+
+    /// A first message's plaintext as content; [`ContentKind::Undecodable`] if it is not.
+    pub(crate) fn from_plaintext(plaintext: &[u8]) -> Arc<Self> {
+        Arc::new(Content(crosswire::Content::from_plaintext(plaintext).ok()))
     }
 
     pub(crate) fn from_core(content: crosswire::Content) -> Arc<Self> {

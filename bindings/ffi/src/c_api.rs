@@ -22,6 +22,7 @@ use crate::api::{
     Content, ContentKind, IdentityKeyPair, OneTimePreKey, PreKeyBundle, SealedAttachment, Session,
     SignedPreKey,
 };
+use crate::c_pq::{FirstMessage, plaintext_bytes, plaintext_content};
 use crate::error::{CrosswireError, codes};
 
 type Result<T> = std::result::Result<T, CrosswireError>;
@@ -385,7 +386,9 @@ pub unsafe extern "C" fn cw_one_time_prekey_free(key: *const OneTimePreKey) {
 
 // -------------------------------------------------------------------------- bundles ----
 
-/// The bundle of `identity` with `signed_prekey` and, if not null, `one_time_prekey`.
+/// The classical bundle of `identity` with `signed_prekey` and, if not null,
+/// `one_time_prekey`; [`cw_session_initiate`] refuses it (`bundle.classical_only`). PQXDH
+/// bundles: [`cw_bundle_new_pq`](crate::c_pq::cw_bundle_new_pq).
 ///
 /// # Safety
 /// The handles are live (`one_time_prekey` may be null); `out` is valid for a write.
@@ -405,7 +408,7 @@ pub unsafe extern "C" fn cw_bundle_new(
                 optional_arc(one_time_prekey),
             )
         };
-        let bundle = PreKeyBundle::new(identity, spk, opk)?;
+        let bundle = PreKeyBundle::new(identity, spk, opk, None)?;
         // SAFETY: forwarded contract.
         unsafe { write_handle(out, bundle) }
     })
@@ -459,8 +462,10 @@ pub unsafe extern "C" fn cw_bundle_free(bundle: *const PreKeyBundle) {
 
 // ------------------------------------------------------------------------- sessions ----
 
-/// Starts a session with the owner of `bundle`; `context` (may be empty) is associated data
-/// both sides agree on.
+/// Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey; a
+/// classical bundle is `CW_STATUS_BUNDLE` with code `bundle.classical_only` (see
+/// [`cw_session_initiate_with`](crate::c_pq::cw_session_initiate_with)). `context` (may be
+/// empty) is associated data both sides agree on.
 ///
 /// # Safety
 /// The handles are live; `context`/`context_len` is readable; `out` is valid for a write.
@@ -487,8 +492,10 @@ pub unsafe extern "C" fn cw_session_initiate(
     })
 }
 
-/// Accepts a session from its first message (a prekey envelope), given the prekeys it names;
-/// `one_time_prekey` may be null. Sets the new session and the message's plaintext.
+/// Accepts a session from its first classical (X3DH) message (a prekey envelope), given the
+/// prekeys it names; `one_time_prekey` may be null. Sets the new session and the message's
+/// plaintext. A PQXDH message is `decrypt.session_mismatch` here: use
+/// [`cw_session_respond_with`](crate::c_pq::cw_session_respond_with).
 ///
 /// # Safety
 /// The handles are live; the buffers are readable; the outputs are valid for writes.
@@ -504,26 +511,15 @@ pub unsafe extern "C" fn cw_session_respond(
     out_session: *mut *const Session,
     out_plaintext: *mut Bytes,
 ) -> Status {
-    guard(|| {
-        non_null(out_session)?;
-        non_null(out_plaintext)?;
-        // SAFETY: forwarded contract (handles and buffers).
-        let (identity, spk, opk, envelope, context) = unsafe {
-            (
-                handle(identity)?,
-                handle(signed_prekey)?,
-                optional_arc(one_time_prekey),
-                bytes(envelope, envelope_len)?,
-                bytes(context, context_len)?,
-            )
-        };
-        let responded = Session::respond(identity, spk, opk, envelope.to_vec(), context.to_vec())?;
-        // SAFETY: both checked non-null above; writable by the caller's contract.
-        unsafe {
-            write(out_plaintext, Bytes::from_vec(responded.plaintext))?;
-            write_handle(out_session, responded.session)
-        }
-    })
+    let first = FirstMessage::classical(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        (envelope, envelope_len),
+        (context, context_len),
+    );
+    // SAFETY: forwarded contract.
+    unsafe { first.respond(out_session, out_plaintext, plaintext_bytes) }
 }
 
 /// [`cw_session_respond`] for a first message that carries content.
@@ -542,27 +538,15 @@ pub unsafe extern "C" fn cw_session_respond_content(
     out_session: *mut *const Session,
     out_content: *mut *const Content,
 ) -> Status {
-    guard(|| {
-        non_null(out_session)?;
-        non_null(out_content)?;
-        // SAFETY: forwarded contract (handles and buffers).
-        let (identity, spk, opk, envelope, context) = unsafe {
-            (
-                handle(identity)?,
-                handle(signed_prekey)?,
-                optional_arc(one_time_prekey),
-                bytes(envelope, envelope_len)?,
-                bytes(context, context_len)?,
-            )
-        };
-        let responded =
-            Session::respond_content(identity, spk, opk, envelope.to_vec(), context.to_vec())?;
-        // SAFETY: both checked non-null above; writable by the caller's contract.
-        unsafe {
-            write_handle(out_content, responded.content)?;
-            write_handle(out_session, responded.session)
-        }
-    })
+    let first = FirstMessage::classical(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        (envelope, envelope_len),
+        (context, context_len),
+    );
+    // SAFETY: forwarded contract.
+    unsafe { first.respond(out_session, out_content, plaintext_content) }
 }
 
 /// Encrypts a message; sets the envelope to send.
