@@ -211,7 +211,7 @@ impl Envelope {
     }
 }
 
-/// A new session and the first message's plaintext, from [`Session::respond`].
+/// A new session and the first message's plaintext, from [`session_respond`].
 #[derive(uniffi::Record)]
 pub struct Responded {
     /// The session.
@@ -220,7 +220,7 @@ pub struct Responded {
     pub plaintext: Vec<u8>,
 }
 
-/// A new session and the first message's content, from [`Session::respond_content`].
+/// A new session and the first message's content, from [`session_respond_content`].
 #[derive(uniffi::Record)]
 pub struct RespondedContent {
     /// The session.
@@ -328,58 +328,13 @@ impl Session {
     }
 }
 
-// Not constructors: UniFFI constructors return the object alone, these also return the first
-// message. Exported as the free functions `session_respond` and `session_respond_content`.
-impl Session {
-    /// Accepts a session from its first classical (X3DH) message (an envelope for which
-    /// [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
-    /// `decrypt.session_mismatch` here: use
-    /// [`session_respond_with`](crate::pq::session_respond_with).
-    pub fn respond(
-        identity: &IdentityKeyPair,
-        signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<Arc<OneTimePreKey>>,
-        envelope: Vec<u8>,
-        context: Vec<u8>,
-    ) -> Result<Responded> {
-        let message = prekey_message(&envelope)?;
-        let (session, plaintext) = crosswire::Session::respond(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?;
-        Ok(Responded {
-            session: Session::wrap(session),
-            plaintext,
-        })
-    }
+// Free functions, not constructors: UniFFI constructors return the object alone, these also
+// return the first message. Both are the classical responder of the core's `Session::respond`:
+// `session_respond_with` without a KEM prekey, classical setup allowed.
 
-    /// [`Session::respond`] for a first message that carries [`Content`].
-    pub fn respond_content(
-        identity: &IdentityKeyPair,
-        signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<Arc<OneTimePreKey>>,
-        envelope: Vec<u8>,
-        context: Vec<u8>,
-    ) -> Result<RespondedContent> {
-        let message = prekey_message(&envelope)?;
-        let (session, received) = crosswire::Session::respond_content(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?;
-        Ok(RespondedContent {
-            session: Session::wrap(session),
-            content: Content::received(received),
-        })
-    }
-}
-
-/// Accepts a session from its first message: [`Session::respond`].
+/// Accepts a session from its first classical (X3DH) message (an envelope for which
+/// [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
+/// `decrypt.session_mismatch` here: use [`session_respond_with`](crate::pq::session_respond_with).
 #[uniffi::export]
 pub fn session_respond(
     identity: &IdentityKeyPair,
@@ -388,10 +343,18 @@ pub fn session_respond(
     envelope: Vec<u8>,
     context: Vec<u8>,
 ) -> Result<Responded> {
-    Session::respond(identity, signed_prekey, one_time_prekey, envelope, context)
+    crate::pq::session_respond_with(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        None,
+        envelope,
+        context,
+        PostQuantum::Allowed,
+    )
 }
 
-/// Accepts a session from a first message carrying content: [`Session::respond_content`].
+/// [`session_respond`] for a first message that carries [`Content`].
 #[uniffi::export]
 pub fn session_respond_content(
     identity: &IdentityKeyPair,
@@ -400,7 +363,15 @@ pub fn session_respond_content(
     envelope: Vec<u8>,
     context: Vec<u8>,
 ) -> Result<RespondedContent> {
-    Session::respond_content(identity, signed_prekey, one_time_prekey, envelope, context)
+    crate::pq::session_respond_content_with(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        None,
+        envelope,
+        context,
+        PostQuantum::Allowed,
+    )
 }
 
 /// The key, sizes and digest of one encrypted attachment. The key stays inside: send it with

@@ -71,6 +71,25 @@ impl From<account::Upload> for Upload {
     }
 }
 
+impl Upload {
+    /// The bundle and both queues, each key wrapped by `prekey` or `kem_prekey` (a binding's
+    /// own class around the plain type).
+    pub fn into_parts<P, K>(
+        self,
+        prekey: impl FnMut(PublishedPreKey) -> P,
+        kem_prekey: impl FnMut(PublishedKemPreKey) -> K,
+    ) -> (Vec<u8>, Vec<P>, Vec<K>) {
+        (
+            self.bundle,
+            self.one_time_prekeys.into_iter().map(prekey).collect(),
+            self.one_time_kem_prekeys
+                .into_iter()
+                .map(kem_prekey)
+                .collect(),
+        )
+    }
+}
+
 fn bundle_error(e: BundleError) -> AccountError {
     AccountError::Crypto(Error::Bundle(e))
 }

@@ -136,19 +136,12 @@ impl Upload {
 
 impl From<account::Upload> for Upload {
     fn from(u: account::Upload) -> Self {
-        let u = crosswire_glue::Upload::from(u);
+        let (bundle, one_time_prekeys, one_time_kem_prekeys) =
+            crosswire_glue::Upload::from(u).into_parts(PublishedPreKey, PublishedKemPreKey);
         Upload {
-            bundle: u.bundle,
-            one_time_prekeys: u
-                .one_time_prekeys
-                .into_iter()
-                .map(PublishedPreKey)
-                .collect(),
-            one_time_kem_prekeys: u
-                .one_time_kem_prekeys
-                .into_iter()
-                .map(PublishedKemPreKey)
-                .collect(),
+            bundle,
+            one_time_prekeys,
+            one_time_kem_prekeys,
         }
     }
 }
