@@ -3230,7 +3230,7 @@ public func FfiConverterTypeReceivedContent_lower(_ value: ReceivedContent) -> R
 
 
 /**
- * A new session and the first message's plaintext, from [`Session::respond`].
+ * A new session and the first message's plaintext, from [`session_respond`].
  */
 public struct Responded {
     /**
@@ -3299,7 +3299,7 @@ public func FfiConverterTypeResponded_lower(_ value: Responded) -> RustBuffer {
 
 
 /**
- * A new session and the first message's content, from [`Session::respond_content`].
+ * A new session and the first message's content, from [`session_respond_content`].
  */
 public struct RespondedContent {
     /**
@@ -4367,7 +4367,9 @@ public func encryptAttachment(plaintext: Data)throws  -> EncryptedAttachment  {
 })
 }
 /**
- * Accepts a session from its first message: [`Session::respond`].
+ * Accepts a session from its first classical (X3DH) message (an envelope for which
+ * [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
+ * `decrypt.session_mismatch` here: use [`session_respond_with`](crate::pq::session_respond_with).
  */
 public func sessionRespond(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?, envelope: Data, context: Data)throws  -> Responded  {
     return try  FfiConverterTypeResponded_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
@@ -4382,7 +4384,7 @@ public func sessionRespond(identity: IdentityKeyPair, signedPrekey: SignedPreKey
 })
 }
 /**
- * Accepts a session from a first message carrying content: [`Session::respond_content`].
+ * [`session_respond`] for a first message that carries [`Content`].
  */
 public func sessionRespondContent(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?, envelope: Data, context: Data)throws  -> RespondedContent  {
     return try  FfiConverterTypeRespondedContent_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
@@ -4466,10 +4468,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crosswire_ffi_checksum_func_encrypt_attachment() != 20687) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_func_session_respond() != 15656) {
+    if (uniffi_crosswire_ffi_checksum_func_session_respond() != 32781) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_func_session_respond_content() != 1911) {
+    if (uniffi_crosswire_ffi_checksum_func_session_respond_content() != 37581) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_func_session_respond_content_with() != 49040) {

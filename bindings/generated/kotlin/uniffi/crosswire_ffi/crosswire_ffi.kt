@@ -1161,10 +1161,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crosswire_ffi_checksum_func_encrypt_attachment() and 0xFFFF) != 20687) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond() and 0xFFFF) != 15656) {
+    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond() and 0xFFFF) != 32781) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond_content() and 0xFFFF) != 1911) {
+    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond_content() and 0xFFFF) != 37581) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond_content_with() and 0xFFFF) != 49040) {
@@ -5788,7 +5788,7 @@ public object FfiConverterTypeReceivedContent: FfiConverterRustBuffer<ReceivedCo
 
 
 /**
- * A new session and the first message's plaintext, from [`Session::respond`].
+ * A new session and the first message's plaintext, from [`session_respond`].
  */
 data class Responded (
     /**
@@ -5844,7 +5844,7 @@ public object FfiConverterTypeResponded: FfiConverterRustBuffer<Responded> {
 
 
 /**
- * A new session and the first message's content, from [`Session::respond_content`].
+ * A new session and the first message's content, from [`session_respond_content`].
  */
 data class RespondedContent (
     /**
@@ -7017,7 +7017,9 @@ public object FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer<Li
     
 
         /**
-         * Accepts a session from its first message: [`Session::respond`].
+         * Accepts a session from its first classical (X3DH) message (an envelope for which
+         * [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
+         * `decrypt.session_mismatch` here: use [`session_respond_with`](crate::pq::session_respond_with).
          */
     @Throws(CrosswireException::class) fun `sessionRespond`(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?, `envelope`: kotlin.ByteArray, `context`: kotlin.ByteArray): Responded {
             return FfiConverterTypeResponded.lift(
@@ -7036,7 +7038,7 @@ public object FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer<Li
     
 
         /**
-         * Accepts a session from a first message carrying content: [`Session::respond_content`].
+         * [`session_respond`] for a first message that carries [`Content`].
          */
     @Throws(CrosswireException::class) fun `sessionRespondContent`(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?, `envelope`: kotlin.ByteArray, `context`: kotlin.ByteArray): RespondedContent {
             return FfiConverterTypeRespondedContent.lift(
