@@ -13,6 +13,8 @@
  * Build: gcc -Wall -Wextra -Werror -I bindings/ffi/include bindings/c/test_conversation.c \
  *            -L target/debug -lcrosswire_ffi -o test_conversation
  */
+#include <stdint.h>
+
 #include "check.h"
 
 /* Alice encrypts `text` as content; Bob decrypts it and must see the same text. */
@@ -212,6 +214,14 @@ int main(int argc, char **argv) {
     CHECK(bytes_equal(pt, raw, sizeof raw));
     cw_bytes_free(pt);
     cw_bytes_free(env);
+    /* Lengths beyond the core's bounds are refused before anything is read. */
+    FAILS(cw_envelope_kem_prekey_id(raw, SIZE_MAX, &has_kem, &kem_id), CW_STATUS_WIRE,
+          "wire.too_large");
+    FAILS(cw_session_respond_with(bob_id, spk, NULL, NULL, raw, SIZE_MAX, NULL, 0, true, &dave,
+                                  &pt),
+          CW_STATUS_WIRE, "wire.too_large");
+    FAILS(cw_session_initiate_with(alice_id, classical, raw, SIZE_MAX, true, &carol),
+          CW_STATUS_INVALID_ARGUMENT, "context.too_large");
     /* Not a prekey message: no KEM prekey id to read. */
     OK(cw_session_encrypt(dave, raw, sizeof raw, &env));
     FAILS(cw_envelope_kem_prekey_id(env.ptr, env.len, &has_kem, &kem_id), CW_STATUS_DECRYPT,

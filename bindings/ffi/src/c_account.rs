@@ -17,7 +17,8 @@ use crate::account::{
 };
 use crate::api::Content;
 use crate::c_api::{
-    Bytes, Status, bounded, bytes, guard, handle, non_null, query, release, write, write_handle,
+    Bytes, Status, bounded, bytes, envelope_bytes, guard, handle, non_null, query, release, write,
+    write_handle,
 };
 use crate::error::CrosswireError;
 
@@ -122,12 +123,7 @@ unsafe fn optional_bundle(ptr: *const u8, len: usize) -> Result<Option<Vec<u8>>>
 /// As [`bytes`].
 unsafe fn envelope(ptr: *const u8, len: usize) -> Result<Vec<u8>> {
     // SAFETY: forwarded contract.
-    let raw = unsafe {
-        bounded(ptr, len, crosswire::MAX_ENVELOPE_LEN, || {
-            crosswire::WireError::TooLarge.into()
-        })
-    }?;
-    Ok(raw.to_vec())
+    Ok(unsafe { envelope_bytes(ptr, len) }?.to_vec())
 }
 
 /// Shared by create and open: both take a path and a storage key and hand out an account.

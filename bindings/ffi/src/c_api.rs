@@ -185,6 +185,33 @@ pub(crate) unsafe fn bounded<'a>(
     unsafe { bytes(ptr, len) }
 }
 
+/// An envelope, refused as `wire.too_large` beyond the core's bound before it is read.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn envelope_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        bounded(ptr, len, crosswire::MAX_ENVELOPE_LEN, || {
+            crosswire::WireError::TooLarge.into()
+        })
+    }
+}
+
+/// A session's context, refused as `context.too_large` beyond the core's bound before it is
+/// read.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn context_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        bounded(ptr, len, crosswire::MAX_CONTEXT_LEN, || {
+            crosswire::Error::ContextTooLarge.into()
+        })
+    }
+}
+
 /// # Safety
 /// As [`bytes`].
 pub(crate) unsafe fn text(ptr: *const c_char, len: usize) -> Result<String> {

@@ -2,12 +2,15 @@
 //! and the responder that takes the KEM prekey a first message names, with the conventions of
 //! [`crate::c_api`]. The policy crosses as `bool allow_classical` (false: the default,
 //! post-quantum required), never as a C enum, whose out-of-range values Rust could not accept.
+//! Envelope and context lengths beyond the core's bounds are refused before anything is read
+//! (`wire.too_large`, `context.too_large`).
 
 use std::sync::Arc;
 
 use crate::api::{Content, IdentityKeyPair, OneTimePreKey, PreKeyBundle, Session, SignedPreKey};
 use crate::c_api::{
-    Bytes, Status, bytes, guard, handle, non_null, optional_arc, release, write, write_handle,
+    Bytes, Status, context_bytes, envelope_bytes, guard, handle, non_null, optional_arc, release,
+    write, write_handle,
 };
 use crate::error::CrosswireError;
 use crate::pq::{KemPreKey, KemPreKeyKind, PostQuantum, respond_with};
@@ -108,7 +111,7 @@ pub unsafe extern "C" fn cw_session_initiate_with(
             (
                 handle(identity)?,
                 handle(bundle)?,
-                bytes(context, context_len)?,
+                context_bytes(context, context_len)?,
             )
         };
         let session =
@@ -201,7 +204,7 @@ pub unsafe extern "C" fn cw_envelope_kem_prekey_id(
         non_null(out_present)?;
         non_null(out_id)?;
         // SAFETY: forwarded contract.
-        let envelope = unsafe { bytes(envelope, envelope_len) }?;
+        let envelope = unsafe { envelope_bytes(envelope, envelope_len) }?;
         let id = crosswire_glue::prekey_message(envelope)?.kem_prekey_id();
         // SAFETY: both checked non-null above; writable by the caller's contract.
         unsafe {
@@ -277,8 +280,8 @@ impl FirstMessage {
                     handle(self.signed_prekey)?,
                     self.one_time_prekey.as_ref(),
                     self.kem_prekey.as_ref(),
-                    bytes(self.envelope.0, self.envelope.1)?,
-                    bytes(self.context.0, self.context.1)?,
+                    envelope_bytes(self.envelope.0, self.envelope.1)?,
+                    context_bytes(self.context.0, self.context.1)?,
                 )
             };
             let (session, plaintext) =
