@@ -180,3 +180,32 @@ pub fn session_respond_content_with(
         content: Content::from_plaintext(&plaintext),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_policies_map_to_the_cores() {
+        let identity = IdentityKeyPair::generate();
+        for (kind, core) in [
+            (KemPreKeyKind::OneTime, crosswire::KemPreKeyKind::OneTime),
+            (
+                KemPreKeyKind::LastResort,
+                crosswire::KemPreKeyKind::LastResort,
+            ),
+        ] {
+            let key = KemPreKey::generate(&identity, 9, kind);
+            assert_eq!((key.0.kind(), key.kind(), key.id()), (core, kind, 9));
+        }
+        let required: crosswire::PostQuantum = PostQuantum::Required.into();
+        let allowed: crosswire::PostQuantum = PostQuantum::Allowed.into();
+        assert_eq!(
+            (required, allowed),
+            (
+                crosswire::PostQuantum::Required,
+                crosswire::PostQuantum::Allowed
+            )
+        );
+    }
+}

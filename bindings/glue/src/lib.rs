@@ -174,6 +174,19 @@ mod tests {
     }
 
     #[test]
+    fn into_parts_wraps_every_key_in_order() {
+        let u = upload();
+        let (bundle, prekeys, kem_prekeys) = u.clone().into_parts(|p| p.id, |k| (k.id, k));
+        assert_eq!(bundle, u.bundle);
+        let ids: Vec<u32> = u.one_time_prekeys.iter().map(|p| p.id).collect();
+        assert_eq!(prekeys, ids);
+        assert_eq!(
+            kem_prekeys.into_iter().map(|(_, k)| k).collect::<Vec<_>>(),
+            u.one_time_kem_prekeys
+        );
+    }
+
+    #[test]
     fn served_bundles_carry_the_queued_keys() {
         let u = upload();
         let with_opk = bundle_with_one_time_prekey(&u.bundle, &u.one_time_prekeys[0]).unwrap();
