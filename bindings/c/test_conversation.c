@@ -153,6 +153,9 @@ int main(int argc, char **argv) {
     CwBytes none = {0};
     CHECK(cw_decrypt_attachment(got_sealed, uploaded.ptr, uploaded.len, &none) == CW_STATUS_MEDIA);
     CHECK(none.ptr == NULL);
+    /* A length no buffer can have is refused before anything is read. */
+    FAILS(cw_decrypt_attachment(got_sealed, uploaded.ptr, SIZE_MAX, &none),
+          CW_STATUS_INVALID_ARGUMENT, "binding.invalid_argument");
     cw_bytes_free(downloaded);
     cw_bytes_free(got_locator);
     cw_sealed_attachment_free(got_sealed);
@@ -187,6 +190,8 @@ int main(int argc, char **argv) {
     CHECK(cw_session_decrypt(bob, garbage, sizeof garbage, &pt) == CW_STATUS_WIRE);
     CHECK(cw_session_decrypt(NULL, garbage, sizeof garbage, &pt) == CW_STATUS_INVALID_ARGUMENT);
     CHECK(cw_session_decrypt(bob, NULL, 4, &pt) == CW_STATUS_INVALID_ARGUMENT);
+    /* A length beyond the core's bound: refused before anything is read. */
+    FAILS(cw_session_decrypt(bob, garbage, SIZE_MAX, &pt), CW_STATUS_WIRE, "wire.too_large");
     CHECK(cw_session_encrypt(bob, garbage, sizeof garbage, NULL) == CW_STATUS_INVALID_ARGUMENT);
     const CwPreKeyBundle *no_bundle = NULL;
     CHECK(cw_bundle_from_bytes(garbage, sizeof garbage, &no_bundle) == CW_STATUS_BUNDLE);

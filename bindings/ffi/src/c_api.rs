@@ -163,7 +163,12 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
     if ptr.is_null() {
         return Err(CrosswireError::invalid("null buffer with a nonzero length"));
     }
-    // SAFETY: non-null and, by the caller's contract, `len` readable bytes.
+    // No buffer is longer (a slice beyond it is undefined behaviour, and Rust's checks abort):
+    // such a length is a caller's bug, refused like a null pointer.
+    if isize::try_from(len).is_err() {
+        return Err(CrosswireError::invalid("buffer length beyond isize::MAX"));
+    }
+    // SAFETY: non-null, at most isize::MAX and, by the caller's contract, `len` readable bytes.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
@@ -510,7 +515,7 @@ pub unsafe extern "C" fn cw_session_initiate(
             (
                 handle(identity)?,
                 handle(bundle)?,
-                bytes(context, context_len)?,
+                context_bytes(context, context_len)?,
             )
         };
         let session = Session::initiate(identity, bundle, context.to_vec())?;
@@ -611,7 +616,8 @@ pub unsafe extern "C" fn cw_session_decrypt(
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
-        let (session, envelope) = unsafe { (handle(session)?, bytes(envelope, envelope_len)?) };
+        let (session, envelope) =
+            unsafe { (handle(session)?, envelope_bytes(envelope, envelope_len)?) };
         let plaintext = session.decrypt(envelope.to_vec())?;
         // SAFETY: forwarded contract.
         unsafe { write(out, Bytes::from_vec(plaintext)) }
@@ -652,7 +658,8 @@ pub unsafe extern "C" fn cw_session_decrypt_content(
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
-        let (session, envelope) = unsafe { (handle(session)?, bytes(envelope, envelope_len)?) };
+        let (session, envelope) =
+            unsafe { (handle(session)?, envelope_bytes(envelope, envelope_len)?) };
         let content = session.decrypt_content(envelope.to_vec())?;
         // SAFETY: forwarded contract.
         unsafe { write_handle(out, content) }
