@@ -45,8 +45,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSIO
 fi
 wasm-bindgen --version
 
-step "ffi crate: C header drift (cbindgen) and build"
-cargo test --locked -p crosswire-ffi
+step "ffi and glue crates: unit tests, C header drift (cbindgen), build"
+cargo test --locked -p crosswire-ffi -p crosswire-glue
 # Two invocations: built together, cargo would unify UniFFI's `cli` feature (clap, askama,
 # goblin, ...) into the library.
 cargo build --locked -p crosswire-ffi

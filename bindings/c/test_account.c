@@ -3,10 +3,12 @@
  * Issue 14's scenario: two accounts (two providers' users), each in its own SQLite file sealed
  * under its own storage key; Bob's bundle from the "directory"; a session; messages both ways,
  * each through the inbox and acknowledged; an attachment; a restart (both accounts released and
- * reopened from their files) and more messages, an unacknowledged one surviving it; then the
- * failures an application acts on, each checked by its stable code (cw_last_error_code): a
- * wrong storage key, an existing file, no session, a replay, an oversized length, null
- * arguments, and a changed identity key accepted after the "user" decides. Every handle and
+ * reopened from their files) and more messages, an unacknowledged one surviving it; a directory
+ * fed from an upload serving a one-time KEM prekey (a PQXDH session, the KEM prekey consumed
+ * exactly once, a bad signature refused); then the failures an application acts on, each
+ * checked by its stable code (cw_last_error_code): a wrong storage key, an existing file, no
+ * session, a replay, an oversized length, null arguments, and a changed identity key accepted
+ * after the "user" decides. Every handle and
  * buffer is released, so valgrind's leak check (bindings/ci.sh) sees nothing lost.
  *
  * Build: gcc -std=c11 -Wall -Wextra -Werror -I bindings/ffi/include bindings/c/test_account.c \
@@ -198,6 +200,82 @@ int main(int argc, char **argv) {
     OK(cw_account_maintain(bob, &maintained));
     CHECK(maintained != (const CwUpload *)&failures);
     cw_upload_free(maintained);
+
+    /* A directory fed from Bob's upload serves a bundle with a one-time KEM prekey: a PQXDH
+     * session from it, messages both ways, and the KEM prekey consumed exactly once. */
+    {
+        char dave_path[4096], erin_path[4096];
+        snprintf(dave_path, sizeof dave_path, "%s/dave.db", dir);
+        snprintf(erin_path, sizeof erin_path, "%s/erin.db", dir);
+        const CwDeviceAddress DAVE = address("dave@provider-d.example", 1);
+        const CwDeviceAddress ERIN = address("erin@provider-e.example", 1);
+        const CwAccount *dave = NULL, *erin = NULL;
+        OK(cw_account_create(dave_path, strlen(dave_path), alice_key, 32, &dave));
+        OK(cw_account_create(erin_path, strlen(erin_path), alice_key, 32, &erin));
+        const CwUpload *published = NULL;
+        OK(cw_account_upload(bob, &published));
+        uint64_t kem_before = 0, kem_after = 0;
+        OK(cw_account_one_time_kem_prekey_count(bob, &kem_before));
+        CHECK(kem_before > 0 && cw_upload_kem_prekey_count(published) == kem_before);
+        CHECK(cw_upload_kem_prekey_count(NULL) == 0);
+        uint32_t kem_id = 0;
+        CwBytes base = {0}, kem_public = {0}, kem_signature = {0}, served = {0};
+        OK(cw_upload_bundle(published, &base));
+        OK(cw_upload_kem_prekey(published, 0, &kem_id, &kem_public, &kem_signature));
+        CHECK(kem_public.len == 1568 && kem_signature.len == 64);
+        FAILS(cw_upload_kem_prekey(published, (size_t)kem_before, &kem_id, &kem_public,
+                                   &kem_signature),
+              CW_STATUS_INVALID_ARGUMENT, "binding.invalid_argument");
+        OK(cw_bundle_with_kem_prekey(base.ptr, base.len, kem_id, kem_public.ptr, kem_public.len,
+                                     kem_signature.ptr, kem_signature.len, &served));
+
+        /* A signature that does not verify is refused by its code, nothing handed out. */
+        CwBytes refused = {(unsigned char *)0x1, 7};
+        kem_signature.ptr[5] ^= 1;
+        FAILS(cw_bundle_with_kem_prekey(base.ptr, base.len, kem_id, kem_public.ptr,
+                                        kem_public.len, kem_signature.ptr, kem_signature.len,
+                                        &refused),
+              CW_STATUS_BUNDLE, "bundle.bad_signature");
+        CHECK(refused.ptr == (unsigned char *)0x1 && refused.len == 7);
+        FAILS(cw_bundle_with_kem_prekey(base.ptr, base.len, kem_id, kem_public.ptr, SIZE_MAX,
+                                        kem_signature.ptr, kem_signature.len, &refused),
+              CW_STATUS_BUNDLE, "bundle.kem.invalid_length");
+
+        /* Dave's first message names that KEM prekey (PQXDH) and spends it. */
+        const unsigned char hi[] = "hi Bob, post-quantum";
+        CwBytes first = {0}, got = {0};
+        bool has_kem = false;
+        uint32_t named = 0;
+        OK(cw_account_encrypt(dave, BOB, served.ptr, served.len, hi, sizeof hi, &first));
+        OK(cw_envelope_kem_prekey_id(first.ptr, first.len, &has_kem, &named));
+        CHECK(has_kem && named == kem_id);
+        OK(cw_account_decrypt(bob, DAVE, first.ptr, first.len, &seq, &got));
+        CHECK(bytes_equal(got, hi, sizeof hi));
+        OK(cw_account_ack(bob, seq, &removed));
+        OK(cw_account_one_time_kem_prekey_count(bob, &kem_after));
+        CHECK(kem_after == kem_before - 1);
+        send_text(bob, DAVE, dave, BOB, NULL, "Hello Dave.");
+        send_text(dave, BOB, bob, DAVE, NULL, "Both ways.");
+
+        /* Erin's first message from the same served bundle names the spent KEM prekey. */
+        CwBytes second = {0};
+        OK(cw_account_encrypt(erin, BOB, served.ptr, served.len, hi, sizeof hi, &second));
+        FAILS(cw_account_decrypt(bob, ERIN, second.ptr, second.len, &seq, &plaintext),
+              CW_STATUS_ACCOUNT, "account.unknown_kem_prekey");
+        OK(cw_account_one_time_kem_prekey_count(bob, &kem_after));
+        CHECK(kem_after == kem_before - 1);
+
+        cw_bytes_free(second);
+        cw_bytes_free(got);
+        cw_bytes_free(first);
+        cw_bytes_free(served);
+        cw_bytes_free(kem_signature);
+        cw_bytes_free(kem_public);
+        cw_bytes_free(base);
+        cw_upload_free(published);
+        cw_account_free(erin);
+        cw_account_free(dave);
+    }
 
     /* Failures, each with its stable code; outputs untouched. */
     const CwAccount *none = NULL;

@@ -1,15 +1,20 @@
 /* The C ABI end to end, against the generated header (bindings/ffi/include/crosswire.h).
  *
- * Scenario (the core, sans-I/O API; the account layer is test_account.c): Bob publishes a bundle; Alice starts
- * a session and sends a text; Bob answers from the prekey message; messages both ways; an
+ * Scenario (the core, sans-I/O API; the account layer is test_account.c): Bob publishes a
+ * post-quantum bundle (with a one-time KEM prekey); Alice starts a PQXDH session and sends a
+ * text; Bob answers from the prekey message with the KEM prekey it names; messages both ways; an
  * attachment; a restart (both sessions saved to their own files, every handle released, the
  * sessions reloaded from the files) and more messages both ways; then the typed failures: a
- * tampered envelope, a replay, garbage, a null argument. Every handle and buffer is released,
+ * tampered envelope, a replay, garbage, a null argument; and the policy: a classical bundle
+ * refused by default (bundle.classical_only), accepted when allowed, and a classical first
+ * message refused by a responder that requires PQXDH. Every handle and buffer is released,
  * so valgrind's leak check (bindings/ci.sh) sees nothing definitely or indirectly lost.
  *
  * Build: gcc -Wall -Wextra -Werror -I bindings/ffi/include bindings/c/test_conversation.c \
  *            -L target/debug -lcrosswire_ffi -o test_conversation
  */
+#include <stdint.h>
+
 #include "check.h"
 
 /* Alice encrypts `text` as content; Bob decrypts it and must see the same text. */
@@ -66,13 +71,15 @@ int main(int argc, char **argv) {
     const CwIdentityKeyPair *alice_id = NULL, *bob_id = NULL;
     const CwSignedPreKey *spk = NULL;
     const CwOneTimePreKey *opk = NULL;
+    const CwKemPreKey *kem = NULL;
     const CwPreKeyBundle *bundle = NULL, *fetched = NULL;
     CwBytes published = {0};
     OK(cw_identity_generate(&alice_id));
     OK(cw_identity_generate(&bob_id));
     OK(cw_signed_prekey_generate(bob_id, 1, &spk));
     OK(cw_one_time_prekey_generate(100, &opk));
-    OK(cw_bundle_new(bob_id, spk, opk, &bundle));
+    OK(cw_kem_prekey_generate(bob_id, 200, true, &kem));
+    OK(cw_bundle_new_pq(bob_id, spk, opk, kem, &bundle));
     OK(cw_bundle_to_bytes(bundle, &published));
 
     /* Alice fetches it and sends the first message. */
@@ -85,11 +92,22 @@ int main(int argc, char **argv) {
     OK(cw_content_text(hello, strlen(hello), &first));
     OK(cw_session_encrypt_content(alice, first, &first_envelope));
 
-    /* Bob accepts the session from it. */
+    /* It names Bob's KEM prekey; the classical responder cannot take it. */
+    bool has_kem = false;
+    uint32_t kem_id = 0;
+    OK(cw_envelope_kem_prekey_id(first_envelope.ptr, first_envelope.len, &has_kem, &kem_id));
+    CHECK(has_kem && kem_id == 200);
     const CwContent *first_received = NULL;
+    FAILS(cw_session_respond_content(bob_id, spk, opk, first_envelope.ptr, first_envelope.len,
+                                     NULL, 0, &bob, &first_received),
+          CW_STATUS_DECRYPT, "decrypt.session_mismatch");
+    CHECK(bob == NULL && first_received == NULL);
+
+    /* Bob accepts the session from it with the prekeys it names. */
     CwBytes first_text = {0};
-    OK(cw_session_respond_content(bob_id, spk, opk, first_envelope.ptr, first_envelope.len,
-                                  NULL, 0, &bob, &first_received));
+    OK(cw_session_respond_content_with(bob_id, spk, opk, kem, first_envelope.ptr,
+                                       first_envelope.len, NULL, 0, false, &bob,
+                                       &first_received));
     OK(cw_content_get_text(first_received, &first_text));
     CHECK(bytes_equal(first_text, hello, strlen(hello)));
 
@@ -135,6 +153,9 @@ int main(int argc, char **argv) {
     CwBytes none = {0};
     CHECK(cw_decrypt_attachment(got_sealed, uploaded.ptr, uploaded.len, &none) == CW_STATUS_MEDIA);
     CHECK(none.ptr == NULL);
+    /* A length no buffer can have is refused before anything is read. */
+    FAILS(cw_decrypt_attachment(got_sealed, uploaded.ptr, SIZE_MAX, &none),
+          CW_STATUS_INVALID_ARGUMENT, "binding.invalid_argument");
     cw_bytes_free(downloaded);
     cw_bytes_free(got_locator);
     cw_sealed_attachment_free(got_sealed);
@@ -169,12 +190,51 @@ int main(int argc, char **argv) {
     CHECK(cw_session_decrypt(bob, garbage, sizeof garbage, &pt) == CW_STATUS_WIRE);
     CHECK(cw_session_decrypt(NULL, garbage, sizeof garbage, &pt) == CW_STATUS_INVALID_ARGUMENT);
     CHECK(cw_session_decrypt(bob, NULL, 4, &pt) == CW_STATUS_INVALID_ARGUMENT);
+    /* A length beyond the core's bound: refused before anything is read. */
+    FAILS(cw_session_decrypt(bob, garbage, SIZE_MAX, &pt), CW_STATUS_WIRE, "wire.too_large");
     CHECK(cw_session_encrypt(bob, garbage, sizeof garbage, NULL) == CW_STATUS_INVALID_ARGUMENT);
     const CwPreKeyBundle *no_bundle = NULL;
     CHECK(cw_bundle_from_bytes(garbage, sizeof garbage, &no_bundle) == CW_STATUS_BUNDLE);
     CHECK(no_bundle == NULL);
     CHECK(cw_content_text("\xff", 1, &msg) == CW_STATUS_INVALID_ARGUMENT);
     send_text(alice, bob, "The tampered one did not break anything.");
+
+    /* The policy: a classical bundle is refused unless allowed; the responder decides too. */
+    const CwPreKeyBundle *classical = NULL;
+    const CwSession *carol = NULL, *dave = NULL;
+    OK(cw_bundle_new(bob_id, spk, NULL, &classical));
+    FAILS(cw_session_initiate(alice_id, classical, NULL, 0, &carol), CW_STATUS_BUNDLE,
+          "bundle.classical_only");
+    CHECK(carol == NULL);
+    OK(cw_session_initiate_with(alice_id, classical, NULL, 0, true, &carol));
+    OK(cw_session_encrypt(carol, raw, sizeof raw, &env));
+    OK(cw_envelope_kem_prekey_id(env.ptr, env.len, &has_kem, &kem_id));
+    CHECK(!has_kem);
+    FAILS(cw_session_respond_with(bob_id, spk, NULL, NULL, env.ptr, env.len, NULL, 0, false,
+                                  &dave, &pt),
+          CW_STATUS_DECRYPT, "decrypt.classical_only");
+    CHECK(dave == NULL);
+    OK(cw_session_respond_with(bob_id, spk, NULL, NULL, env.ptr, env.len, NULL, 0, true, &dave,
+                               &pt));
+    CHECK(bytes_equal(pt, raw, sizeof raw));
+    cw_bytes_free(pt);
+    cw_bytes_free(env);
+    /* Lengths beyond the core's bounds are refused before anything is read. */
+    FAILS(cw_envelope_kem_prekey_id(raw, SIZE_MAX, &has_kem, &kem_id), CW_STATUS_WIRE,
+          "wire.too_large");
+    FAILS(cw_session_respond_with(bob_id, spk, NULL, NULL, raw, SIZE_MAX, NULL, 0, true, &dave,
+                                  &pt),
+          CW_STATUS_WIRE, "wire.too_large");
+    FAILS(cw_session_initiate_with(alice_id, classical, raw, SIZE_MAX, true, &carol),
+          CW_STATUS_INVALID_ARGUMENT, "context.too_large");
+    /* Not a prekey message: no KEM prekey id to read. */
+    OK(cw_session_encrypt(dave, raw, sizeof raw, &env));
+    FAILS(cw_envelope_kem_prekey_id(env.ptr, env.len, &has_kem, &kem_id), CW_STATUS_DECRYPT,
+          "decrypt.unexpected_message_type");
+    cw_bytes_free(env);
+    cw_session_free(dave);
+    cw_session_free(carol);
+    cw_bundle_free(classical);
 
     cw_bytes_free(first_text);
     cw_content_free(first_received);
@@ -185,6 +245,7 @@ int main(int argc, char **argv) {
     cw_bundle_free(fetched);
     cw_bytes_free(published);
     cw_bundle_free(bundle);
+    cw_kem_prekey_free(kem);
     cw_one_time_prekey_free(opk);
     cw_signed_prekey_free(spk);
     cw_identity_free(alice_id);

@@ -134,6 +134,12 @@ typedef struct CwIdentityKeyPair CwIdentityKeyPair;
 typedef struct CwInbox CwInbox;
 
 /*
+ A signed ML-KEM-1024 prekey: published in the bundle, kept by its owner to accept first
+ messages. Its secret never leaves the library.
+ */
+typedef struct CwKemPreKey CwKemPreKey;
+
+/*
  A one-time prekey: used by at most one first message, then deleted by its owner.
  */
 typedef struct CwOneTimePreKey CwOneTimePreKey;
@@ -161,8 +167,9 @@ typedef struct CwSession CwSession;
 typedef struct CwSignedPreKey CwSignedPreKey;
 
 /*
- What to publish to the prekey directory: the bundle (replacing the previous one) and
- one-time prekeys to append to its queue.
+ What to publish to the prekey directory: the bundle (replacing the previous one) and the
+ one-time prekeys and one-time KEM prekeys to append to its two queues. The directory serves
+ each fetch with [`bundle_with_one_time_prekey`] and [`bundle_with_kem_prekey`].
  */
 typedef struct CwUpload CwUpload;
 
@@ -248,7 +255,8 @@ void cw_account_free(const CwAccount *account);
 CwStatus cw_account_identity_key(const CwAccount *account, CwBytes *out);
 
 /*
- Everything to publish now: the bundle and every unused one-time prekey.
+ Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+ prekey.
 
  # Safety
  `account` is live; `out` is valid for a write.
@@ -293,6 +301,28 @@ CwStatus cw_upload_prekey(const CwUpload *upload,
                           CwBytes *out_public_key);
 
 /*
+ How many one-time KEM prekeys an upload carries (0 for NULL).
+
+ # Safety
+ `upload` is null or live.
+ */
+size_t cw_upload_kem_prekey_count(const CwUpload *upload);
+
+/*
+ One-time KEM prekey `index` (below [`cw_upload_kem_prekey_count`]) of an upload: its id, its
+ 1568-byte ML-KEM-1024 public key and the identity key's 64-byte signature, to append to the
+ directory's second queue.
+
+ # Safety
+ `upload` is live; the outputs are valid for writes.
+ */
+CwStatus cw_upload_kem_prekey(const CwUpload *upload,
+                              size_t index,
+                              uint32_t *out_id,
+                              CwBytes *out_public_key,
+                              CwBytes *out_signature);
+
+/*
  Releases an upload.
 
  # Safety
@@ -301,8 +331,40 @@ CwStatus cw_upload_prekey(const CwUpload *upload,
 void cw_upload_free(const CwUpload *upload);
 
 /*
- A bundle for one sender, with the next one-time prekey if any is left (what a prekey
- directory hands out).
+ A directory's side: `bundle` (an upload's, from [`cw_upload_bundle`]) with the queued
+ one-time prekey `id`/`public_key` (32 bytes) added; sets the bundle to serve.
+
+ # Safety
+ The buffers are readable; `out` is valid for a write.
+ */
+CwStatus cw_bundle_with_one_time_prekey(const uint8_t *bundle,
+                                        size_t bundle_len,
+                                        uint32_t id,
+                                        const uint8_t *public_key,
+                                        size_t public_key_len,
+                                        CwBytes *out);
+
+/*
+ A directory's side: `bundle` (an upload's) with the queued one-time KEM prekey `id`,
+ `public_key` (1568 bytes) and `signature` (64 bytes) in place of its KEM prekey; sets the
+ bundle to serve. A signature that does not verify under the bundle's identity key is
+ `CW_STATUS_BUNDLE` with code `bundle.bad_signature`.
+
+ # Safety
+ The buffers are readable; `out` is valid for a write.
+ */
+CwStatus cw_bundle_with_kem_prekey(const uint8_t *bundle,
+                                   size_t bundle_len,
+                                   uint32_t id,
+                                   const uint8_t *public_key,
+                                   size_t public_key_len,
+                                   const uint8_t *signature,
+                                   size_t signature_len,
+                                   CwBytes *out);
+
+/*
+ A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+ left (what a prekey directory hands out).
 
  # Safety
  `account` is live; `out` is valid for a write.
@@ -449,6 +511,14 @@ CwStatus cw_account_safety_number(const CwAccount *account,
 CwStatus cw_account_one_time_prekey_count(const CwAccount *account, uint64_t *out);
 
 /*
+ How many one-time KEM prekeys are left unused.
+
+ # Safety
+ `account` is live; `out` is valid for a write.
+ */
+CwStatus cw_account_one_time_kem_prekey_count(const CwAccount *account, uint64_t *out);
+
+/*
  The description of the last failure on this thread, or null if none, for logs. Valid until
  the next failing `cw_*` call on the same thread; do not free it.
  */
@@ -529,7 +599,9 @@ CwStatus cw_one_time_prekey_generate(uint32_t id, const CwOneTimePreKey **out);
 void cw_one_time_prekey_free(const CwOneTimePreKey *key);
 
 /*
- The bundle of `identity` with `signed_prekey` and, if not null, `one_time_prekey`.
+ The classical bundle of `identity` with `signed_prekey` and, if not null,
+ `one_time_prekey`; [`cw_session_initiate`] refuses it (`bundle.classical_only`). PQXDH
+ bundles: [`cw_bundle_new_pq`](crate::c_pq::cw_bundle_new_pq).
 
  # Safety
  The handles are live (`one_time_prekey` may be null); `out` is valid for a write.
@@ -564,8 +636,10 @@ CwStatus cw_bundle_to_bytes(const CwPreKeyBundle *bundle, CwBytes *out);
 void cw_bundle_free(const CwPreKeyBundle *bundle);
 
 /*
- Starts a session with the owner of `bundle`; `context` (may be empty) is associated data
- both sides agree on.
+ Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey; a
+ classical bundle is `CW_STATUS_BUNDLE` with code `bundle.classical_only` (see
+ [`cw_session_initiate_with`](crate::c_pq::cw_session_initiate_with)). `context` (may be
+ empty) is associated data both sides agree on.
 
  # Safety
  The handles are live; `context`/`context_len` is readable; `out` is valid for a write.
@@ -577,8 +651,10 @@ CwStatus cw_session_initiate(const CwIdentityKeyPair *identity,
                              const CwSession **out);
 
 /*
- Accepts a session from its first message (a prekey envelope), given the prekeys it names;
- `one_time_prekey` may be null. Sets the new session and the message's plaintext.
+ Accepts a session from its first classical (X3DH) message (a prekey envelope), given the
+ prekeys it names; `one_time_prekey` may be null. Sets the new session and the message's
+ plaintext. A PQXDH message is `decrypt.session_mismatch` here: use
+ [`cw_session_respond_with`](crate::c_pq::cw_session_respond_with).
 
  # Safety
  The handles are live; the buffers are readable; the outputs are valid for writes.
@@ -763,6 +839,106 @@ CwStatus cw_content_get_attachment(const CwContent *content,
  `content` is null or a live handle, not used afterwards.
  */
 void cw_content_free(const CwContent *content);
+
+/*
+ A fresh KEM prekey (ML-KEM-1024) with id `id` (one id space for both kinds), signed by
+ `identity`: one-time if `one_time`, else the last-resort kind.
+
+ # Safety
+ `identity` is a live handle; `out` is valid for a write.
+ */
+CwStatus cw_kem_prekey_generate(const CwIdentityKeyPair *identity,
+                                uint32_t id,
+                                bool one_time,
+                                const CwKemPreKey **out);
+
+/*
+ Releases a KEM prekey.
+
+ # Safety
+ `key` is null or a live handle, not used afterwards.
+ */
+void cw_kem_prekey_free(const CwKemPreKey *key);
+
+/*
+ The post-quantum (version 2) bundle of `identity` with `signed_prekey`, `kem_prekey` and,
+ if not null, `one_time_prekey`.
+
+ # Safety
+ The handles are live (`one_time_prekey` may be null); `out` is valid for a write.
+ */
+CwStatus cw_bundle_new_pq(const CwIdentityKeyPair *identity,
+                          const CwSignedPreKey *signed_prekey,
+                          const CwOneTimePreKey *one_time_prekey,
+                          const CwKemPreKey *kem_prekey,
+                          const CwPreKeyBundle **out);
+
+/*
+ [`cw_session_initiate`](crate::c_api::cw_session_initiate) with a policy: `allow_classical`
+ accepts a bundle without a KEM prekey (X3DH); a bundle with one always gets PQXDH.
+
+ # Safety
+ As [`cw_session_initiate`](crate::c_api::cw_session_initiate).
+ */
+CwStatus cw_session_initiate_with(const CwIdentityKeyPair *identity,
+                                  const CwPreKeyBundle *bundle,
+                                  const uint8_t *context,
+                                  size_t context_len,
+                                  bool allow_classical,
+                                  const CwSession **out);
+
+/*
+ Accepts a session from its first message, PQXDH or classical, given the prekeys it names
+ (`kem_prekey` from [`cw_envelope_kem_prekey_id`]; `one_time_prekey` and `kem_prekey` may be
+ null): any other combination is `decrypt.session_mismatch`, a classical message without
+ `allow_classical` is `decrypt.classical_only`. Sets the new session and the plaintext.
+ Delete a one-time prekey, X25519 or KEM, when storing the session.
+
+ # Safety
+ The handles are live; the buffers are readable; the outputs are valid for writes.
+ */
+CwStatus cw_session_respond_with(const CwIdentityKeyPair *identity,
+                                 const CwSignedPreKey *signed_prekey,
+                                 const CwOneTimePreKey *one_time_prekey,
+                                 const CwKemPreKey *kem_prekey,
+                                 const uint8_t *envelope,
+                                 size_t envelope_len,
+                                 const uint8_t *context,
+                                 size_t context_len,
+                                 bool allow_classical,
+                                 const CwSession **out_session,
+                                 CwBytes *out_plaintext);
+
+/*
+ [`cw_session_respond_with`] for a first message that carries content.
+
+ # Safety
+ As [`cw_session_respond_with`].
+ */
+CwStatus cw_session_respond_content_with(const CwIdentityKeyPair *identity,
+                                         const CwSignedPreKey *signed_prekey,
+                                         const CwOneTimePreKey *one_time_prekey,
+                                         const CwKemPreKey *kem_prekey,
+                                         const uint8_t *envelope,
+                                         size_t envelope_len,
+                                         const uint8_t *context,
+                                         size_t context_len,
+                                         bool allow_classical,
+                                         const CwSession **out_session,
+                                         const CwContent **out_content);
+
+/*
+ For a PQXDH prekey message: sets `*out_present` and the id of the KEM prekey it names in
+ `*out_id`; a classical prekey message sets `*out_present` to false and leaves `*out_id`.
+ Another envelope is `decrypt.unexpected_message_type`.
+
+ # Safety
+ The buffer is readable; the outputs are valid for writes.
+ */
+CwStatus cw_envelope_kem_prekey_id(const uint8_t *envelope,
+                                   size_t envelope_len,
+                                   bool *out_present,
+                                   uint32_t *out_id);
 
 #ifdef __cplusplus
 }  // extern "C"

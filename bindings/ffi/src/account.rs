@@ -28,8 +28,13 @@ impl Address {
     }
 }
 
+// The published keys are crosswire-glue's plain types, shared with the Python and wasm
+// bindings; UniFFI exposes them as records through these mirrors (the compiler checks that
+// each matches its definition).
+pub use crosswire_glue::{PublishedKemPreKey, PublishedPreKey, Upload};
+
 /// A one-time prekey to publish: its id and public key.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct PublishedPreKey {
     /// Its id.
     pub id: u32,
@@ -37,30 +42,48 @@ pub struct PublishedPreKey {
     pub public_key: Vec<u8>,
 }
 
-/// What to publish to the prekey directory: the bundle (replacing the previous one) and
-/// one-time prekeys to append to its queue.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A one-time KEM prekey to publish: its id, its ML-KEM-1024 public key and the identity key's
+/// signature over both (SPEC.md 15.3).
+#[uniffi::remote(Record)]
+pub struct PublishedKemPreKey {
+    /// Its id.
+    pub id: u32,
+    /// Its ML-KEM-1024 encapsulation key (1568 bytes).
+    pub public_key: Vec<u8>,
+    /// The identity key's signature over it (64 bytes).
+    pub signature: Vec<u8>,
+}
+
+/// What to publish to the prekey directory: the bundle (replacing the previous one) and the
+/// one-time prekeys and one-time KEM prekeys to append to its two queues. The directory serves
+/// each fetch with [`bundle_with_one_time_prekey`] and [`bundle_with_kem_prekey`].
+#[uniffi::remote(Record)]
 pub struct Upload {
-    /// The encoded bundle, without a one-time prekey.
+    /// The encoded bundle (with the last-resort KEM prekey, without a one-time prekey).
     pub bundle: Vec<u8>,
     /// One-time prekeys to add.
     pub one_time_prekeys: Vec<PublishedPreKey>,
+    /// One-time KEM prekeys to add.
+    pub one_time_kem_prekeys: Vec<PublishedKemPreKey>,
 }
 
-impl From<account::Upload> for Upload {
-    fn from(u: account::Upload) -> Self {
-        Upload {
-            bundle: u.bundle.to_bytes(),
-            one_time_prekeys: u
-                .one_time_prekeys
-                .iter()
-                .map(|(id, key)| PublishedPreKey {
-                    id: id.0,
-                    public_key: key.as_bytes().to_vec(),
-                })
-                .collect(),
-        }
-    }
+/// The directory's side: `bundle` (an [`Upload`]'s) with `prekey` from its queue added.
+#[uniffi::export]
+pub fn bundle_with_one_time_prekey(bundle: Vec<u8>, prekey: PublishedPreKey) -> Result<Vec<u8>> {
+    Ok(crosswire_glue::bundle_with_one_time_prekey(
+        &bundle, &prekey,
+    )?)
+}
+
+/// The directory's side: `bundle` (an [`Upload`]'s) with `kem_prekey` from its queue in place
+/// of the last-resort KEM prekey. The signature is checked: a wrong one is
+/// `CrosswireError.Bundle` with code `bundle.bad_signature`.
+#[uniffi::export]
+pub fn bundle_with_kem_prekey(bundle: Vec<u8>, kem_prekey: PublishedKemPreKey) -> Result<Vec<u8>> {
+    Ok(crosswire_glue::bundle_with_kem_prekey(
+        &bundle,
+        &kem_prekey,
+    )?)
 }
 
 /// A decrypted message, committed to the account's inbox in the same transaction as the
@@ -137,12 +160,14 @@ impl Account {
         Ok(lock(&self.0)?.identity_key().as_bytes().to_vec())
     }
 
-    /// Everything to publish now: the bundle and every unused one-time prekey.
+    /// Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+    /// prekey.
     pub fn upload(&self) -> Result<Upload> {
         Ok(lock(&self.0)?.upload()?.into())
     }
 
-    /// A bundle for one sender, with the next one-time prekey if any is left.
+    /// A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+    /// left (else without a one-time prekey, and with the last-resort KEM prekey).
     pub fn bundle(&self) -> Result<Vec<u8>> {
         Ok(lock(&self.0)?.bundle(&mut rand::rng())?.to_bytes())
     }
@@ -239,5 +264,10 @@ impl Account {
     /// How many one-time prekeys are left.
     pub fn one_time_prekey_count(&self) -> Result<u64> {
         Ok(lock(&self.0)?.one_time_prekey_count()?)
+    }
+
+    /// How many one-time KEM prekeys are left (each first message that names one deletes it).
+    pub fn one_time_kem_prekey_count(&self) -> Result<u64> {
+        Ok(lock(&self.0)?.one_time_kem_prekey_count()?)
     }
 }

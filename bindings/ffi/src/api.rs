@@ -13,6 +13,7 @@ use crosswire::{AttachmentKind, AttachmentPointer, Body, Received};
 use zeroize::Zeroizing;
 
 use crate::error::{CrosswireError, codes};
+use crate::pq::{KemPreKey, PostQuantum};
 
 type Result<T> = std::result::Result<T, CrosswireError>;
 
@@ -103,18 +104,23 @@ pub struct PreKeyBundle(pub(crate) crosswire::PreKeyBundle);
 
 #[uniffi::export]
 impl PreKeyBundle {
-    /// The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey`.
-    #[uniffi::constructor]
+    /// The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey` and a
+    /// `kem_prekey` (a version 2 bundle, for PQXDH: SPEC.md 15). Without a KEM prekey it is a
+    /// classical bundle, which [`Session::initiate`] refuses (`bundle.classical_only`).
+    #[uniffi::constructor(default(kem_prekey = None))]
     pub fn new(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         one_time_prekey: Option<Arc<OneTimePreKey>>,
+        kem_prekey: Option<Arc<KemPreKey>>,
     ) -> Result<Arc<Self>> {
-        let bundle = crosswire::PreKeyBundle::new(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-        )?;
+        let opk = one_time_prekey.as_deref().map(|k| &k.0);
+        let bundle = match kem_prekey {
+            Some(kem) => {
+                crosswire::PreKeyBundle::new_pq(&identity.0, &signed_prekey.0, opk, &kem.0)?
+            }
+            None => crosswire::PreKeyBundle::new(&identity.0, &signed_prekey.0, opk)?,
+        };
         Ok(Arc::new(PreKeyBundle(bundle)))
     }
 
@@ -145,10 +151,16 @@ impl PreKeyBundle {
     pub fn one_time_prekey_id(&self) -> Option<u32> {
         self.0.one_time_prekey().map(|(id, _)| id.0)
     }
+
+    /// The KEM prekey's id, if the bundle has one (then sessions from it use PQXDH).
+    pub fn kem_prekey_id(&self) -> Option<u32> {
+        self.0.kem_prekey().map(|(id, _, _)| id.0)
+    }
 }
 
 /// A received envelope, decoded to route it: a prekey message starts a session (look up the
-/// prekeys it names and call [`Session::respond`]); any other goes to the existing session.
+/// prekeys it names and call [`session_respond_with`](crate::pq::session_respond_with)); any
+/// other goes to the existing session.
 #[derive(uniffi::Object)]
 pub struct Envelope(pub(crate) crosswire::Envelope);
 
@@ -181,6 +193,13 @@ impl Envelope {
             .and_then(|p| p.one_time_prekey_id())
             .map(|id| id.0)
     }
+
+    /// For a PQXDH prekey message: the id of the KEM prekey it used (pass that
+    /// [`KemPreKey`] to [`session_respond_with`](crate::pq::session_respond_with)); none for
+    /// a classical one.
+    pub fn kem_prekey_id(&self) -> Option<u32> {
+        self.prekey().and_then(|p| p.kem_prekey_id()).map(|id| id.0)
+    }
 }
 
 impl Envelope {
@@ -192,7 +211,7 @@ impl Envelope {
     }
 }
 
-/// A new session and the first message's plaintext, from [`Session::respond`].
+/// A new session and the first message's plaintext, from [`session_respond`].
 #[derive(uniffi::Record)]
 pub struct Responded {
     /// The session.
@@ -201,7 +220,7 @@ pub struct Responded {
     pub plaintext: Vec<u8>,
 }
 
-/// A new session and the first message's content, from [`Session::respond_content`].
+/// A new session and the first message's content, from [`session_respond_content`].
 #[derive(uniffi::Record)]
 pub struct RespondedContent {
     /// The session.
@@ -216,36 +235,44 @@ pub struct RespondedContent {
 pub struct Session(Mutex<crosswire::Session>);
 
 impl Session {
-    fn wrap(session: crosswire::Session) -> Arc<Self> {
+    pub(crate) fn wrap(session: crosswire::Session) -> Arc<Self> {
         Arc::new(Session(Mutex::new(session)))
     }
 }
 
-fn prekey_message(envelope: &[u8]) -> Result<crosswire::PreKeyMessage> {
-    match crosswire::Envelope::from_bytes(envelope)? {
-        crosswire::Envelope::PreKey(p) => Ok(*p),
-        _ => Err(crosswire::Error::Decrypt(crosswire::DecryptError::UnexpectedMessageType).into()),
-    }
+pub(crate) fn prekey_message(envelope: &[u8]) -> Result<crosswire::PreKeyMessage> {
+    Ok(crosswire_glue::prekey_message(envelope)?)
 }
 
 #[uniffi::export]
 impl Session {
-    /// Starts a session with the owner of `bundle`. `context` is associated data both sides
-    /// must agree on (empty if none).
+    /// Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey
+    /// (SPEC.md 15.6); a classical bundle is refused with `CrosswireError.Bundle`
+    /// (`bundle.classical_only`), [`initiate_with`](Self::initiate_with) can allow it.
+    /// `context` is associated data both sides must agree on (empty if none).
     #[uniffi::constructor]
     pub fn initiate(
         identity: &IdentityKeyPair,
         bundle: &PreKeyBundle,
         context: Vec<u8>,
     ) -> Result<Arc<Self>> {
-        // Classical X3DH: the bindings do not expose KEM prekeys yet, so no bundle they build
-        // carries one (SPEC.md 15.6).
+        Session::initiate_with(identity, bundle, context, PostQuantum::Required)
+    }
+
+    /// [`initiate`](Self::initiate) with an explicit policy for classical bundles.
+    #[uniffi::constructor]
+    pub fn initiate_with(
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        context: Vec<u8>,
+        policy: PostQuantum,
+    ) -> Result<Arc<Self>> {
         let session = crosswire::Session::initiate_with(
             &mut rand::rng(),
             &identity.0,
             &bundle.0,
             &context,
-            crosswire::PostQuantum::Allowed,
+            policy.into(),
         )?;
         Ok(Session::wrap(session))
     }
@@ -301,56 +328,13 @@ impl Session {
     }
 }
 
-// Not constructors: UniFFI constructors return the object alone, these also return the first
-// message. Exported as the free functions `session_respond` and `session_respond_content`.
-impl Session {
-    /// Accepts a session from its first message (an envelope for which
-    /// [`Envelope::is_prekey`]), given the prekeys the message names.
-    pub fn respond(
-        identity: &IdentityKeyPair,
-        signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<Arc<OneTimePreKey>>,
-        envelope: Vec<u8>,
-        context: Vec<u8>,
-    ) -> Result<Responded> {
-        let message = prekey_message(&envelope)?;
-        let (session, plaintext) = crosswire::Session::respond(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?;
-        Ok(Responded {
-            session: Session::wrap(session),
-            plaintext,
-        })
-    }
+// Free functions, not constructors: UniFFI constructors return the object alone, these also
+// return the first message. Both are the classical responder of the core's `Session::respond`:
+// `session_respond_with` without a KEM prekey, classical setup allowed.
 
-    /// [`Session::respond`] for a first message that carries [`Content`].
-    pub fn respond_content(
-        identity: &IdentityKeyPair,
-        signed_prekey: &SignedPreKey,
-        one_time_prekey: Option<Arc<OneTimePreKey>>,
-        envelope: Vec<u8>,
-        context: Vec<u8>,
-    ) -> Result<RespondedContent> {
-        let message = prekey_message(&envelope)?;
-        let (session, received) = crosswire::Session::respond_content(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?;
-        Ok(RespondedContent {
-            session: Session::wrap(session),
-            content: Content::received(received),
-        })
-    }
-}
-
-/// Accepts a session from its first message: [`Session::respond`].
+/// Accepts a session from its first classical (X3DH) message (an envelope for which
+/// [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
+/// `decrypt.session_mismatch` here: use [`session_respond_with`](crate::pq::session_respond_with).
 #[uniffi::export]
 pub fn session_respond(
     identity: &IdentityKeyPair,
@@ -359,10 +343,18 @@ pub fn session_respond(
     envelope: Vec<u8>,
     context: Vec<u8>,
 ) -> Result<Responded> {
-    Session::respond(identity, signed_prekey, one_time_prekey, envelope, context)
+    crate::pq::session_respond_with(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        None,
+        envelope,
+        context,
+        PostQuantum::Allowed,
+    )
 }
 
-/// Accepts a session from a first message carrying content: [`Session::respond_content`].
+/// [`session_respond`] for a first message that carries [`Content`].
 #[uniffi::export]
 pub fn session_respond_content(
     identity: &IdentityKeyPair,
@@ -371,7 +363,15 @@ pub fn session_respond_content(
     envelope: Vec<u8>,
     context: Vec<u8>,
 ) -> Result<RespondedContent> {
-    Session::respond_content(identity, signed_prekey, one_time_prekey, envelope, context)
+    crate::pq::session_respond_content_with(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        None,
+        envelope,
+        context,
+        PostQuantum::Allowed,
+    )
 }
 
 /// The key, sizes and digest of one encrypted attachment. The key stays inside: send it with
@@ -450,6 +450,11 @@ impl Content {
             Received::Content(c) => Some(c),
             _ => None,
         }))
+    }
+
+    /// A first message's plaintext as content; [`ContentKind::Undecodable`] if it is not.
+    pub(crate) fn from_plaintext(plaintext: &[u8]) -> Arc<Self> {
+        Arc::new(Content(crosswire::Content::from_plaintext(plaintext).ok()))
     }
 
     pub(crate) fn from_core(content: crosswire::Content) -> Arc<Self> {

@@ -11,10 +11,14 @@ use std::sync::Arc;
 use crosswire::account::{AccountError, MAX_USER_ID_LEN};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::account::{Account, Address, InboxMessage, Upload};
+use crate::account::{
+    Account, Address, InboxMessage, PublishedKemPreKey, PublishedPreKey, Upload,
+    bundle_with_kem_prekey, bundle_with_one_time_prekey,
+};
 use crate::api::Content;
 use crate::c_api::{
-    Bytes, Status, bounded, bytes, guard, handle, non_null, query, release, write, write_handle,
+    Bytes, Status, bounded, bytes, envelope_bytes, guard, handle, non_null, query, release, write,
+    write_handle,
 };
 use crate::error::CrosswireError;
 
@@ -85,6 +89,24 @@ unsafe fn storage_key(ptr: *const u8, len: usize) -> Result<Zeroizing<Vec<u8>>> 
     Ok(Zeroizing::new(unsafe { bytes(ptr, len) }?.to_vec()))
 }
 
+/// An encoded bundle, refused as `bundle.malformed` beyond the core's bound before it is read.
+///
+/// # Safety
+/// As [`bytes`].
+unsafe fn bundle<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        bounded(ptr, len, crosswire::MAX_BUNDLE_LEN, || {
+            crosswire::BundleError::Malformed.into()
+        })
+    }
+}
+
+/// A one-time prekey of the wrong length, as the core reports it in a bundle.
+fn bundle_key_length() -> CrosswireError {
+    crosswire::BundleError::InvalidKey(crosswire::KeyError::InvalidLength).into()
+}
+
 /// An optional bundle: `NULL`/0 for none.
 ///
 /// # Safety
@@ -94,24 +116,14 @@ unsafe fn optional_bundle(ptr: *const u8, len: usize) -> Result<Option<Vec<u8>>>
         return Ok(None);
     }
     // SAFETY: forwarded contract.
-    let raw = unsafe {
-        bounded(ptr, len, crosswire::MAX_BUNDLE_LEN, || {
-            crosswire::BundleError::Malformed.into()
-        })
-    }?;
-    Ok(Some(raw.to_vec()))
+    Ok(Some(unsafe { bundle(ptr, len) }?.to_vec()))
 }
 
 /// # Safety
 /// As [`bytes`].
 unsafe fn envelope(ptr: *const u8, len: usize) -> Result<Vec<u8>> {
     // SAFETY: forwarded contract.
-    let raw = unsafe {
-        bounded(ptr, len, crosswire::MAX_ENVELOPE_LEN, || {
-            crosswire::WireError::TooLarge.into()
-        })
-    }?;
-    Ok(raw.to_vec())
+    Ok(unsafe { envelope_bytes(ptr, len) }?.to_vec())
 }
 
 /// Shared by create and open: both take a path and a storage key and hand out an account.
@@ -214,7 +226,8 @@ pub unsafe extern "C" fn cw_account_identity_key(
     unsafe { query(account, out, |a| Ok(Bytes::from_vec(a.identity_key()?))) }
 }
 
-/// Everything to publish now: the bundle and every unused one-time prekey.
+/// Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+/// prekey.
 ///
 /// # Safety
 /// `account` is live; `out` is valid for a write.
@@ -296,6 +309,52 @@ pub unsafe extern "C" fn cw_upload_prekey(
     })
 }
 
+/// How many one-time KEM prekeys an upload carries (0 for NULL).
+///
+/// # Safety
+/// `upload` is null or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_upload_kem_prekey_count(upload: *const Upload) -> usize {
+    std::panic::catch_unwind(|| {
+        // SAFETY: forwarded contract.
+        unsafe { handle(upload) }.map_or(0, |u| u.one_time_kem_prekeys.len())
+    })
+    .unwrap_or(0)
+}
+
+/// One-time KEM prekey `index` (below [`cw_upload_kem_prekey_count`]) of an upload: its id, its
+/// 1568-byte ML-KEM-1024 public key and the identity key's 64-byte signature, to append to the
+/// directory's second queue.
+///
+/// # Safety
+/// `upload` is live; the outputs are valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_upload_kem_prekey(
+    upload: *const Upload,
+    index: usize,
+    out_id: *mut u32,
+    out_public_key: *mut Bytes,
+    out_signature: *mut Bytes,
+) -> Status {
+    guard(|| {
+        non_null(out_id)?;
+        non_null(out_public_key)?;
+        non_null(out_signature)?;
+        // SAFETY: forwarded contract.
+        let upload = unsafe { handle(upload) }?;
+        let prekey = upload
+            .one_time_kem_prekeys
+            .get(index)
+            .ok_or_else(|| CrosswireError::invalid("KEM prekey index out of range"))?;
+        // SAFETY: all checked non-null above; writable by the caller's contract.
+        unsafe {
+            write(out_id, prekey.id)?;
+            write(out_public_key, Bytes::from_vec(prekey.public_key.clone()))?;
+            write(out_signature, Bytes::from_vec(prekey.signature.clone()))
+        }
+    })
+}
+
 /// Releases an upload.
 ///
 /// # Safety
@@ -306,8 +365,95 @@ pub unsafe extern "C" fn cw_upload_free(upload: *const Upload) {
     let _ = std::panic::catch_unwind(|| unsafe { release(upload) });
 }
 
-/// A bundle for one sender, with the next one-time prekey if any is left (what a prekey
-/// directory hands out).
+/// A directory's side: `bundle` (an upload's, from [`cw_upload_bundle`]) with the queued
+/// one-time prekey `id`/`public_key` (32 bytes) added; sets the bundle to serve.
+///
+/// # Safety
+/// The buffers are readable; `out` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_bundle_with_one_time_prekey(
+    bundle: *const u8,
+    bundle_len: usize,
+    id: u32,
+    public_key: *const u8,
+    public_key_len: usize,
+    out: *mut Bytes,
+) -> Status {
+    guard(|| {
+        non_null(out)?;
+        // SAFETY: forwarded contract.
+        let (bundle, public_key) = unsafe {
+            (
+                self::bundle(bundle, bundle_len)?,
+                bounded(
+                    public_key,
+                    public_key_len,
+                    crosswire::PUBLIC_KEY_LEN,
+                    bundle_key_length,
+                )?,
+            )
+        };
+        let prekey = PublishedPreKey {
+            id,
+            public_key: public_key.to_vec(),
+        };
+        let served = bundle_with_one_time_prekey(bundle.to_vec(), prekey)?;
+        // SAFETY: forwarded contract.
+        unsafe { write(out, Bytes::from_vec(served)) }
+    })
+}
+
+/// A directory's side: `bundle` (an upload's) with the queued one-time KEM prekey `id`,
+/// `public_key` (1568 bytes) and `signature` (64 bytes) in place of its KEM prekey; sets the
+/// bundle to serve. A signature that does not verify under the bundle's identity key is
+/// `CW_STATUS_BUNDLE` with code `bundle.bad_signature`.
+///
+/// # Safety
+/// The buffers are readable; `out` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_bundle_with_kem_prekey(
+    bundle: *const u8,
+    bundle_len: usize,
+    id: u32,
+    public_key: *const u8,
+    public_key_len: usize,
+    signature: *const u8,
+    signature_len: usize,
+    out: *mut Bytes,
+) -> Status {
+    guard(|| {
+        non_null(out)?;
+        // SAFETY: forwarded contract.
+        let (bundle, public_key, signature) = unsafe {
+            (
+                self::bundle(bundle, bundle_len)?,
+                bounded(
+                    public_key,
+                    public_key_len,
+                    crosswire::KEM_PUBLIC_KEY_LEN,
+                    || {
+                        crosswire::BundleError::InvalidKemKey(crosswire::KemError::InvalidLength)
+                            .into()
+                    },
+                )?,
+                bounded(signature, signature_len, crosswire::SIGNATURE_LEN, || {
+                    crosswire::BundleError::Malformed.into()
+                })?,
+            )
+        };
+        let kem_prekey = PublishedKemPreKey {
+            id,
+            public_key: public_key.to_vec(),
+            signature: signature.to_vec(),
+        };
+        let served = bundle_with_kem_prekey(bundle.to_vec(), kem_prekey)?;
+        // SAFETY: forwarded contract.
+        unsafe { write(out, Bytes::from_vec(served)) }
+    })
+}
+
+/// A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+/// left (what a prekey directory hands out).
 ///
 /// # Safety
 /// `account` is live; `out` is valid for a write.
@@ -631,4 +777,17 @@ pub unsafe extern "C" fn cw_account_one_time_prekey_count(
 ) -> Status {
     // SAFETY: forwarded contract.
     unsafe { query(account, out, |a| a.one_time_prekey_count()) }
+}
+
+/// How many one-time KEM prekeys are left unused.
+///
+/// # Safety
+/// `account` is live; `out` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_account_one_time_kem_prekey_count(
+    account: *const Account,
+    out: *mut u64,
+) -> Status {
+    // SAFETY: forwarded contract.
+    unsafe { query(account, out, |a| a.one_time_kem_prekey_count()) }
 }

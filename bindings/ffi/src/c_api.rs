@@ -22,6 +22,7 @@ use crate::api::{
     Content, ContentKind, IdentityKeyPair, OneTimePreKey, PreKeyBundle, SealedAttachment, Session,
     SignedPreKey,
 };
+use crate::c_pq::{FirstMessage, plaintext_bytes, plaintext_content};
 use crate::error::{CrosswireError, codes};
 
 type Result<T> = std::result::Result<T, CrosswireError>;
@@ -162,7 +163,12 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
     if ptr.is_null() {
         return Err(CrosswireError::invalid("null buffer with a nonzero length"));
     }
-    // SAFETY: non-null and, by the caller's contract, `len` readable bytes.
+    // No buffer is longer (a slice beyond it is undefined behaviour, and Rust's checks abort):
+    // such a length is a caller's bug, refused like a null pointer.
+    if isize::try_from(len).is_err() {
+        return Err(CrosswireError::invalid("buffer length beyond isize::MAX"));
+    }
+    // SAFETY: non-null, at most isize::MAX and, by the caller's contract, `len` readable bytes.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
@@ -182,6 +188,33 @@ pub(crate) unsafe fn bounded<'a>(
     }
     // SAFETY: forwarded contract.
     unsafe { bytes(ptr, len) }
+}
+
+/// An envelope, refused as `wire.too_large` beyond the core's bound before it is read.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn envelope_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        bounded(ptr, len, crosswire::MAX_ENVELOPE_LEN, || {
+            crosswire::WireError::TooLarge.into()
+        })
+    }
+}
+
+/// A session's context, refused as `context.too_large` beyond the core's bound before it is
+/// read.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn context_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        bounded(ptr, len, crosswire::MAX_CONTEXT_LEN, || {
+            crosswire::Error::ContextTooLarge.into()
+        })
+    }
 }
 
 /// # Safety
@@ -385,7 +418,9 @@ pub unsafe extern "C" fn cw_one_time_prekey_free(key: *const OneTimePreKey) {
 
 // -------------------------------------------------------------------------- bundles ----
 
-/// The bundle of `identity` with `signed_prekey` and, if not null, `one_time_prekey`.
+/// The classical bundle of `identity` with `signed_prekey` and, if not null,
+/// `one_time_prekey`; [`cw_session_initiate`] refuses it (`bundle.classical_only`). PQXDH
+/// bundles: [`cw_bundle_new_pq`](crate::c_pq::cw_bundle_new_pq).
 ///
 /// # Safety
 /// The handles are live (`one_time_prekey` may be null); `out` is valid for a write.
@@ -405,7 +440,7 @@ pub unsafe extern "C" fn cw_bundle_new(
                 optional_arc(one_time_prekey),
             )
         };
-        let bundle = PreKeyBundle::new(identity, spk, opk)?;
+        let bundle = PreKeyBundle::new(identity, spk, opk, None)?;
         // SAFETY: forwarded contract.
         unsafe { write_handle(out, bundle) }
     })
@@ -459,8 +494,10 @@ pub unsafe extern "C" fn cw_bundle_free(bundle: *const PreKeyBundle) {
 
 // ------------------------------------------------------------------------- sessions ----
 
-/// Starts a session with the owner of `bundle`; `context` (may be empty) is associated data
-/// both sides agree on.
+/// Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey; a
+/// classical bundle is `CW_STATUS_BUNDLE` with code `bundle.classical_only` (see
+/// [`cw_session_initiate_with`](crate::c_pq::cw_session_initiate_with)). `context` (may be
+/// empty) is associated data both sides agree on.
 ///
 /// # Safety
 /// The handles are live; `context`/`context_len` is readable; `out` is valid for a write.
@@ -478,7 +515,7 @@ pub unsafe extern "C" fn cw_session_initiate(
             (
                 handle(identity)?,
                 handle(bundle)?,
-                bytes(context, context_len)?,
+                context_bytes(context, context_len)?,
             )
         };
         let session = Session::initiate(identity, bundle, context.to_vec())?;
@@ -487,8 +524,10 @@ pub unsafe extern "C" fn cw_session_initiate(
     })
 }
 
-/// Accepts a session from its first message (a prekey envelope), given the prekeys it names;
-/// `one_time_prekey` may be null. Sets the new session and the message's plaintext.
+/// Accepts a session from its first classical (X3DH) message (a prekey envelope), given the
+/// prekeys it names; `one_time_prekey` may be null. Sets the new session and the message's
+/// plaintext. A PQXDH message is `decrypt.session_mismatch` here: use
+/// [`cw_session_respond_with`](crate::c_pq::cw_session_respond_with).
 ///
 /// # Safety
 /// The handles are live; the buffers are readable; the outputs are valid for writes.
@@ -504,26 +543,15 @@ pub unsafe extern "C" fn cw_session_respond(
     out_session: *mut *const Session,
     out_plaintext: *mut Bytes,
 ) -> Status {
-    guard(|| {
-        non_null(out_session)?;
-        non_null(out_plaintext)?;
-        // SAFETY: forwarded contract (handles and buffers).
-        let (identity, spk, opk, envelope, context) = unsafe {
-            (
-                handle(identity)?,
-                handle(signed_prekey)?,
-                optional_arc(one_time_prekey),
-                bytes(envelope, envelope_len)?,
-                bytes(context, context_len)?,
-            )
-        };
-        let responded = Session::respond(identity, spk, opk, envelope.to_vec(), context.to_vec())?;
-        // SAFETY: both checked non-null above; writable by the caller's contract.
-        unsafe {
-            write(out_plaintext, Bytes::from_vec(responded.plaintext))?;
-            write_handle(out_session, responded.session)
-        }
-    })
+    let first = FirstMessage::classical(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        (envelope, envelope_len),
+        (context, context_len),
+    );
+    // SAFETY: forwarded contract.
+    unsafe { first.respond(out_session, out_plaintext, plaintext_bytes) }
 }
 
 /// [`cw_session_respond`] for a first message that carries content.
@@ -542,27 +570,15 @@ pub unsafe extern "C" fn cw_session_respond_content(
     out_session: *mut *const Session,
     out_content: *mut *const Content,
 ) -> Status {
-    guard(|| {
-        non_null(out_session)?;
-        non_null(out_content)?;
-        // SAFETY: forwarded contract (handles and buffers).
-        let (identity, spk, opk, envelope, context) = unsafe {
-            (
-                handle(identity)?,
-                handle(signed_prekey)?,
-                optional_arc(one_time_prekey),
-                bytes(envelope, envelope_len)?,
-                bytes(context, context_len)?,
-            )
-        };
-        let responded =
-            Session::respond_content(identity, spk, opk, envelope.to_vec(), context.to_vec())?;
-        // SAFETY: both checked non-null above; writable by the caller's contract.
-        unsafe {
-            write_handle(out_content, responded.content)?;
-            write_handle(out_session, responded.session)
-        }
-    })
+    let first = FirstMessage::classical(
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        (envelope, envelope_len),
+        (context, context_len),
+    );
+    // SAFETY: forwarded contract.
+    unsafe { first.respond(out_session, out_content, plaintext_content) }
 }
 
 /// Encrypts a message; sets the envelope to send.
@@ -600,7 +616,8 @@ pub unsafe extern "C" fn cw_session_decrypt(
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
-        let (session, envelope) = unsafe { (handle(session)?, bytes(envelope, envelope_len)?) };
+        let (session, envelope) =
+            unsafe { (handle(session)?, envelope_bytes(envelope, envelope_len)?) };
         let plaintext = session.decrypt(envelope.to_vec())?;
         // SAFETY: forwarded contract.
         unsafe { write(out, Bytes::from_vec(plaintext)) }
@@ -641,7 +658,8 @@ pub unsafe extern "C" fn cw_session_decrypt_content(
     guard(|| {
         non_null(out)?;
         // SAFETY: forwarded contract.
-        let (session, envelope) = unsafe { (handle(session)?, bytes(envelope, envelope_len)?) };
+        let (session, envelope) =
+            unsafe { (handle(session)?, envelope_bytes(envelope, envelope_len)?) };
         let content = session.decrypt_content(envelope.to_vec())?;
         // SAFETY: forwarded contract.
         unsafe { write_handle(out, content) }

@@ -21,7 +21,7 @@ pub(crate) mod codes {
 /// application matches on. `reason` names the cause in Rust's terms, for logs only.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
 pub enum CrosswireError {
-    /// A key's bytes are not acceptable (`key.*`).
+    /// A key's bytes are not acceptable (`key.*`, and `kem.*` for ML-KEM keys).
     Key {
         /// The stable code.
         code: String,
@@ -208,6 +208,11 @@ impl From<crosswire::Error> for CrosswireError {
                 code,
                 reason: reason(k),
             },
+            // An ML-KEM key or KEM prekey that is not acceptable is a key error too.
+            E::Kem(k) => CrosswireError::Key {
+                code,
+                reason: reason(k),
+            },
             E::Bundle(b) => b.into(),
             E::Wire(w) => w.into(),
             E::Decrypt(d) => CrosswireError::Decrypt {
@@ -311,6 +316,10 @@ mod tests {
                 "wire.key.low_order",
             ),
             (KeyError::InvalidLength.into(), "key.invalid_length"),
+            (
+                Error::Kem(crosswire::KemError::InvalidPublicKey).into(),
+                "kem.invalid_public_key",
+            ),
             (MediaError::DigestMismatch.into(), "media.digest_mismatch"),
             (
                 AccountError::Store(StoreError::WrongKey).into(),
@@ -327,5 +336,12 @@ mod tests {
             assert_eq!(error.code(), code, "{error:?}");
             assert!(error.to_string().ends_with(&format!("({code})")), "{error}");
         }
+    }
+
+    /// A KEM error is a key error (`CrosswireError.Key`, `CW_STATUS_KEY`), not an internal one.
+    #[test]
+    fn kem_errors_are_key_errors() {
+        let e: CrosswireError = Error::Kem(crosswire::KemError::InvalidLength).into();
+        assert!(matches!(e, CrosswireError::Key { .. }), "{e:?}");
     }
 }

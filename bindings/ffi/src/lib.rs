@@ -2,7 +2,8 @@
 //!
 //! - **Kotlin, Swift, Python**: UniFFI proc-macro exports ([`api`]); the foreign sources are
 //!   generated from the built library by `uniffi-bindgen` (bindings/ci.sh).
-//! - **C**: the `cw_*` functions of [`c_api`] (the core) and [`c_account`] (the account layer),
+//! - **C**: the `cw_*` functions of [`c_api`] (the core), [`c_pq`] (its PQXDH part) and
+//!   [`c_account`] (the account layer),
 //!   declared in `include/crosswire.h`, which cbindgen generates from this crate (the header
 //!   drift test keeps it current).
 //!
@@ -14,7 +15,9 @@ pub mod account;
 pub mod api;
 pub mod c_account;
 pub mod c_api;
+pub mod c_pq;
 mod error;
+pub mod pq;
 
 pub use error::CrosswireError;
 

@@ -598,7 +598,8 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func ack(seq: UInt64) throws  -> Bool
     
     /**
-     * A bundle for one sender, with the next one-time prekey if any is left.
+     * A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+     * left (else without a one-time prekey, and with the last-resort KEM prekey).
      */
     func bundle() throws  -> Data
     
@@ -640,6 +641,11 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func maintain() throws  -> Upload?
     
     /**
+     * How many one-time KEM prekeys are left (each first message that names one deletes it).
+     */
+    func oneTimeKemPrekeyCount() throws  -> UInt64
+    
+    /**
      * How many one-time prekeys are left.
      */
     func oneTimePrekeyCount() throws  -> UInt64
@@ -657,7 +663,8 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func trustIdentity(address: Address, identityKey: Data) throws 
     
     /**
-     * Everything to publish now: the bundle and every unused one-time prekey.
+     * Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+     * prekey.
      */
     func upload() throws  -> Upload
     
@@ -761,7 +768,8 @@ open func ack(seq: UInt64)throws  -> Bool  {
 }
     
     /**
-     * A bundle for one sender, with the next one-time prekey if any is left.
+     * A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+     * left (else without a one-time prekey, and with the last-resort KEM prekey).
      */
 open func bundle()throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
@@ -869,6 +877,18 @@ open func maintain()throws  -> Upload?  {
 }
     
     /**
+     * How many one-time KEM prekeys are left (each first message that names one deletes it).
+     */
+open func oneTimeKemPrekeyCount()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_method_account_one_time_kem_prekey_count(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * How many one-time prekeys are left.
      */
 open func oneTimePrekeyCount()throws  -> UInt64  {
@@ -910,7 +930,8 @@ open func trustIdentity(address: Address, identityKey: Data)throws   {try rustCa
 }
     
     /**
-     * Everything to publish now: the bundle and every unused one-time prekey.
+     * Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+     * prekey.
      */
 open func upload()throws  -> Upload  {
     return try  FfiConverterTypeUpload_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
@@ -1231,7 +1252,8 @@ public func FfiConverterTypeContent_lower(_ value: Content) -> UInt64 {
 
 /**
  * A received envelope, decoded to route it: a prekey message starts a session (look up the
- * prekeys it names and call [`Session::respond`]); any other goes to the existing session.
+ * prekeys it names and call [`session_respond_with`](crate::pq::session_respond_with)); any
+ * other goes to the existing session.
  */
 public protocol EnvelopeProtocol: AnyObject, Sendable {
     
@@ -1239,6 +1261,13 @@ public protocol EnvelopeProtocol: AnyObject, Sendable {
      * Whether it is a prekey message (it may start a session).
      */
     func isPrekey()  -> Bool
+    
+    /**
+     * For a PQXDH prekey message: the id of the KEM prekey it used (pass that
+     * [`KemPreKey`] to [`session_respond_with`](crate::pq::session_respond_with)); none for
+     * a classical one.
+     */
+    func kemPrekeyId()  -> UInt32?
     
     /**
      * For a prekey message: the id of the one-time prekey it used, if any.
@@ -1258,7 +1287,8 @@ public protocol EnvelopeProtocol: AnyObject, Sendable {
 }
 /**
  * A received envelope, decoded to route it: a prekey message starts a session (look up the
- * prekeys it names and call [`Session::respond`]); any other goes to the existing session.
+ * prekeys it names and call [`session_respond_with`](crate::pq::session_respond_with)); any
+ * other goes to the existing session.
  */
 open class Envelope: EnvelopeProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1332,6 +1362,20 @@ open func isPrekey() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_crosswire_ffi_fn_method_envelope_is_prekey(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * For a PQXDH prekey message: the id of the KEM prekey it used (pass that
+     * [`KemPreKey`] to [`session_respond_with`](crate::pq::session_respond_with)); none for
+     * a classical one.
+     */
+open func kemPrekeyId() -> UInt32?  {
+    return try!  FfiConverterOptionUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_method_envelope_kem_prekey_id(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1564,6 +1608,203 @@ public func FfiConverterTypeIdentityKeyPair_lower(_ value: IdentityKeyPair) -> U
 
 
 /**
+ * A signed ML-KEM-1024 prekey: published in the bundle, kept by its owner to accept first
+ * messages. Its secret never leaves the library.
+ */
+public protocol KemPreKeyProtocol: AnyObject, Sendable {
+    
+    /**
+     * Its id.
+     */
+    func id()  -> UInt32
+    
+    /**
+     * Its kind.
+     */
+    func kind()  -> KemPreKeyKind
+    
+    /**
+     * Its ML-KEM-1024 public key (1568 bytes).
+     */
+    func publicKey()  -> Data
+    
+    /**
+     * The identity key's signature over it (64 bytes).
+     */
+    func signature()  -> Data
+    
+}
+/**
+ * A signed ML-KEM-1024 prekey: published in the bundle, kept by its owner to accept first
+ * messages. Its secret never leaves the library.
+ */
+open class KemPreKey: KemPreKeyProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_crosswire_ffi_fn_clone_kemprekey(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_crosswire_ffi_fn_free_kemprekey(handle, $0) }
+    }
+
+    
+    /**
+     * A fresh KEM prekey of `kind` with id `id` (one id space for both kinds), signed by
+     * `identity`.
+     */
+public static func generate(identity: IdentityKeyPair, id: UInt32, kind: KemPreKeyKind) -> KemPreKey  {
+    return try!  FfiConverterTypeKemPreKey_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_constructor_kemprekey_generate(
+        FfiConverterTypeIdentityKeyPair_lower(identity),
+        FfiConverterUInt32.lower(id),
+        FfiConverterTypeKemPreKeyKind_lower(kind),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Its id.
+     */
+open func id() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_method_kemprekey_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Its kind.
+     */
+open func kind() -> KemPreKeyKind  {
+    return try!  FfiConverterTypeKemPreKeyKind_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_method_kemprekey_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Its ML-KEM-1024 public key (1568 bytes).
+     */
+open func publicKey() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_method_kemprekey_public_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The identity key's signature over it (64 bytes).
+     */
+open func signature() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_method_kemprekey_signature(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKemPreKey: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = KemPreKey
+
+    public static func lift(_ handle: UInt64) throws -> KemPreKey {
+        return KemPreKey(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: KemPreKey) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KemPreKey {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: KemPreKey, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKemPreKey_lift(_ handle: UInt64) throws -> KemPreKey {
+    return try FfiConverterTypeKemPreKey.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKemPreKey_lower(_ value: KemPreKey) -> UInt64 {
+    return FfiConverterTypeKemPreKey.lower(value)
+}
+
+
+
+
+
+
+/**
  * A one-time prekey: used by at most one first message, then deleted by its owner.
  */
 public protocol OneTimePreKeyProtocol: AnyObject, Sendable {
@@ -1732,6 +1973,11 @@ public protocol PreKeyBundleProtocol: AnyObject, Sendable {
     func identityKey()  -> Data
     
     /**
+     * The KEM prekey's id, if the bundle has one (then sessions from it use PQXDH).
+     */
+    func kemPrekeyId()  -> UInt32?
+    
+    /**
      * The one-time prekey's id, if the bundle has one.
      */
     func oneTimePrekeyId()  -> UInt32?
@@ -1790,16 +2036,19 @@ open class PreKeyBundle: PreKeyBundleProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_crosswire_ffi_fn_clone_prekeybundle(self.handle, $0) }
     }
     /**
-     * The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey`.
+     * The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey` and a
+     * `kem_prekey` (a version 2 bundle, for PQXDH: SPEC.md 15). Without a KEM prekey it is a
+     * classical bundle, which [`Session::initiate`] refuses (`bundle.classical_only`).
      */
-public convenience init(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?)throws  {
+public convenience init(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?, kemPrekey: KemPreKey? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
         uniffiCallStatus in
     uniffi_crosswire_ffi_fn_constructor_prekeybundle_new(
         FfiConverterTypeIdentityKeyPair_lower(identity),
         FfiConverterTypeSignedPreKey_lower(signedPrekey),
-        FfiConverterOptionTypeOneTimePreKey.lower(oneTimePrekey),uniffiCallStatus
+        FfiConverterOptionTypeOneTimePreKey.lower(oneTimePrekey),
+        FfiConverterOptionTypeKemPreKey.lower(kemPrekey),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -1836,6 +2085,18 @@ open func identityKey() -> Data  {
     return try!  FfiConverterData.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_crosswire_ffi_fn_method_prekeybundle_identity_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The KEM prekey's id, if the bundle has one (then sessions from it use PQXDH).
+     */
+open func kemPrekeyId() -> UInt32?  {
+    return try!  FfiConverterOptionUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_method_prekeybundle_kem_prekey_id(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2203,8 +2464,10 @@ public static func fromBytes(state: Data)throws  -> Session  {
 }
     
     /**
-     * Starts a session with the owner of `bundle`. `context` is associated data both sides
-     * must agree on (empty if none).
+     * Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey
+     * (SPEC.md 15.6); a classical bundle is refused with `CrosswireError.Bundle`
+     * (`bundle.classical_only`), [`initiate_with`](Self::initiate_with) can allow it.
+     * `context` is associated data both sides must agree on (empty if none).
      */
 public static func initiate(identity: IdentityKeyPair, bundle: PreKeyBundle, context: Data)throws  -> Session  {
     return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
@@ -2213,6 +2476,21 @@ public static func initiate(identity: IdentityKeyPair, bundle: PreKeyBundle, con
         FfiConverterTypeIdentityKeyPair_lower(identity),
         FfiConverterTypePreKeyBundle_lower(bundle),
         FfiConverterData.lower(context),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * [`initiate`](Self::initiate) with an explicit policy for classical bundles.
+     */
+public static func initiateWith(identity: IdentityKeyPair, bundle: PreKeyBundle, context: Data, policy: PostQuantum)throws  -> Session  {
+    return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_constructor_session_initiate_with(
+        FfiConverterTypeIdentityKeyPair_lower(identity),
+        FfiConverterTypePreKeyBundle_lower(bundle),
+        FfiConverterData.lower(context),
+        FfiConverterTypePostQuantum_lower(policy),uniffiCallStatus
     )
 })
 }
@@ -2734,6 +3012,86 @@ public func FfiConverterTypeInboxMessage_lower(_ value: InboxMessage) -> RustBuf
 
 
 /**
+ * A one-time KEM prekey to publish: its id, its ML-KEM-1024 public key and the identity key's
+ * signature over both (SPEC.md 15.3).
+ */
+public struct PublishedKemPreKey: Equatable, Hashable {
+    /**
+     * Its id.
+     */
+    public var id: UInt32
+    /**
+     * Its ML-KEM-1024 encapsulation key (1568 bytes).
+     */
+    public var publicKey: Data
+    /**
+     * The identity key's signature over it (64 bytes).
+     */
+    public var signature: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id.
+         */id: UInt32, 
+        /**
+         * Its ML-KEM-1024 encapsulation key (1568 bytes).
+         */publicKey: Data, 
+        /**
+         * The identity key's signature over it (64 bytes).
+         */signature: Data) {
+        self.id = id
+        self.publicKey = publicKey
+        self.signature = signature
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PublishedKemPreKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePublishedKemPreKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PublishedKemPreKey {
+        return
+            try PublishedKemPreKey(
+                id: FfiConverterUInt32.read(from: &buf), 
+                publicKey: FfiConverterData.read(from: &buf), 
+                signature: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PublishedKemPreKey, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.id, into: &buf)
+        FfiConverterData.write(value.publicKey, into: &buf)
+        FfiConverterData.write(value.signature, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublishedKemPreKey_lift(_ buf: RustBuffer) throws -> PublishedKemPreKey {
+    return try FfiConverterTypePublishedKemPreKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublishedKemPreKey_lower(_ value: PublishedKemPreKey) -> RustBuffer {
+    return FfiConverterTypePublishedKemPreKey.lower(value)
+}
+
+
+/**
  * A one-time prekey to publish: its id and public key.
  */
 public struct PublishedPreKey: Equatable, Hashable {
@@ -2872,7 +3230,7 @@ public func FfiConverterTypeReceivedContent_lower(_ value: ReceivedContent) -> R
 
 
 /**
- * A new session and the first message's plaintext, from [`Session::respond`].
+ * A new session and the first message's plaintext, from [`session_respond`].
  */
 public struct Responded {
     /**
@@ -2941,7 +3299,7 @@ public func FfiConverterTypeResponded_lower(_ value: Responded) -> RustBuffer {
 
 
 /**
- * A new session and the first message's content, from [`Session::respond_content`].
+ * A new session and the first message's content, from [`session_respond_content`].
  */
 public struct RespondedContent {
     /**
@@ -3010,30 +3368,39 @@ public func FfiConverterTypeRespondedContent_lower(_ value: RespondedContent) ->
 
 
 /**
- * What to publish to the prekey directory: the bundle (replacing the previous one) and
- * one-time prekeys to append to its queue.
+ * What to publish to the prekey directory: the bundle (replacing the previous one) and the
+ * one-time prekeys and one-time KEM prekeys to append to its two queues. The directory serves
+ * each fetch with [`bundle_with_one_time_prekey`] and [`bundle_with_kem_prekey`].
  */
 public struct Upload: Equatable, Hashable {
     /**
-     * The encoded bundle, without a one-time prekey.
+     * The encoded bundle (with the last-resort KEM prekey, without a one-time prekey).
      */
     public var bundle: Data
     /**
      * One-time prekeys to add.
      */
     public var oneTimePrekeys: [PublishedPreKey]
+    /**
+     * One-time KEM prekeys to add.
+     */
+    public var oneTimeKemPrekeys: [PublishedKemPreKey]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * The encoded bundle, without a one-time prekey.
+         * The encoded bundle (with the last-resort KEM prekey, without a one-time prekey).
          */bundle: Data, 
         /**
          * One-time prekeys to add.
-         */oneTimePrekeys: [PublishedPreKey]) {
+         */oneTimePrekeys: [PublishedPreKey], 
+        /**
+         * One-time KEM prekeys to add.
+         */oneTimeKemPrekeys: [PublishedKemPreKey]) {
         self.bundle = bundle
         self.oneTimePrekeys = oneTimePrekeys
+        self.oneTimeKemPrekeys = oneTimeKemPrekeys
     }
 
     
@@ -3053,13 +3420,15 @@ public struct FfiConverterTypeUpload: FfiConverterRustBuffer {
         return
             try Upload(
                 bundle: FfiConverterData.read(from: &buf), 
-                oneTimePrekeys: FfiConverterSequenceTypePublishedPreKey.read(from: &buf)
+                oneTimePrekeys: FfiConverterSequenceTypePublishedPreKey.read(from: &buf), 
+                oneTimeKemPrekeys: FfiConverterSequenceTypePublishedKemPreKey.read(from: &buf)
         )
     }
 
     public static func write(_ value: Upload, into buf: inout [UInt8]) {
         FfiConverterData.write(value.bundle, into: &buf)
         FfiConverterSequenceTypePublishedPreKey.write(value.oneTimePrekeys, into: &buf)
+        FfiConverterSequenceTypePublishedKemPreKey.write(value.oneTimeKemPrekeys, into: &buf)
     }
 }
 
@@ -3187,7 +3556,7 @@ enum CrosswireError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
     
     
     /**
-     * A key's bytes are not acceptable (`key.*`).
+     * A key's bytes are not acceptable (`key.*`, and `kem.*` for ML-KEM keys).
      */
     case Key(
         /**
@@ -3544,6 +3913,158 @@ public func FfiConverterTypeCrosswireError_lower(_ value: CrosswireError) -> Rus
     return FfiConverterTypeCrosswireError.lower(value)
 }
 
+
+/**
+ * Whether a KEM prekey serves many sessions or one (SPEC.md 15.3).
+ */
+
+public enum KemPreKeyKind: Equatable, Hashable {
+    
+    /**
+     * Served when no one-time KEM prekey is left; kept until the device replaces it.
+     */
+    case lastResort
+    /**
+     * Served at most once; delete it once a session used it.
+     */
+    case oneTime
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension KemPreKeyKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKemPreKeyKind: FfiConverterRustBuffer {
+    typealias SwiftType = KemPreKeyKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KemPreKeyKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .lastResort
+        
+        case 2: return .oneTime
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KemPreKeyKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .lastResort:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .oneTime:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKemPreKeyKind_lift(_ buf: RustBuffer) throws -> KemPreKeyKind {
+    return try FfiConverterTypeKemPreKeyKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKemPreKeyKind_lower(_ value: KemPreKeyKind) -> RustBuffer {
+    return FfiConverterTypeKemPreKeyKind.lower(value)
+}
+
+
+
+/**
+ * Whether a session may be set up without post-quantum protection (SPEC.md 15.6). A bundle or
+ * first message with a KEM prekey always uses PQXDH; the policy decides about the others.
+ */
+
+public enum PostQuantum: Equatable, Hashable {
+    
+    /**
+     * Refuse classical setup: `bundle.classical_only` when initiating,
+     * `decrypt.classical_only` when responding. The default.
+     */
+    case required
+    /**
+     * Accept classical setup (X3DH) with peers that publish no KEM prekey.
+     */
+    case allowed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PostQuantum: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePostQuantum: FfiConverterRustBuffer {
+    typealias SwiftType = PostQuantum
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PostQuantum {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .required
+        
+        case 2: return .allowed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PostQuantum, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .required:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .allowed:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePostQuantum_lift(_ buf: RustBuffer) throws -> PostQuantum {
+    return try FfiConverterTypePostQuantum.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePostQuantum_lower(_ value: PostQuantum) -> RustBuffer {
+    return FfiConverterTypePostQuantum.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -3611,6 +4132,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeKemPreKey: FfiConverterRustBuffer {
+    typealias SwiftType = KemPreKey?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeKemPreKey.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeKemPreKey.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3716,6 +4261,31 @@ fileprivate struct FfiConverterSequenceTypeInboxMessage: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePublishedKemPreKey: FfiConverterRustBuffer {
+    typealias SwiftType = [PublishedKemPreKey]
+
+    public static func write(_ value: [PublishedKemPreKey], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePublishedKemPreKey.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PublishedKemPreKey] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PublishedKemPreKey]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePublishedKemPreKey.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer {
     typealias SwiftType = [PublishedPreKey]
 
@@ -3736,6 +4306,32 @@ fileprivate struct FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuff
         }
         return seq
     }
+}
+/**
+ * The directory's side: `bundle` (an [`Upload`]'s) with `kem_prekey` from its queue in place
+ * of the last-resort KEM prekey. The signature is checked: a wrong one is
+ * `CrosswireError.Bundle` with code `bundle.bad_signature`.
+ */
+public func bundleWithKemPrekey(bundle: Data, kemPrekey: PublishedKemPreKey)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_func_bundle_with_kem_prekey(
+        FfiConverterData.lower(bundle),
+        FfiConverterTypePublishedKemPreKey_lower(kemPrekey),uniffiCallStatus
+    )
+})
+}
+/**
+ * The directory's side: `bundle` (an [`Upload`]'s) with `prekey` from its queue added.
+ */
+public func bundleWithOneTimePrekey(bundle: Data, prekey: PublishedPreKey)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_func_bundle_with_one_time_prekey(
+        FfiConverterData.lower(bundle),
+        FfiConverterTypePublishedPreKey_lower(prekey),uniffiCallStatus
+    )
+})
 }
 /**
  * The version of the crosswire library behind these bindings.
@@ -3771,7 +4367,9 @@ public func encryptAttachment(plaintext: Data)throws  -> EncryptedAttachment  {
 })
 }
 /**
- * Accepts a session from its first message: [`Session::respond`].
+ * Accepts a session from its first classical (X3DH) message (an envelope for which
+ * [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
+ * `decrypt.session_mismatch` here: use [`session_respond_with`](crate::pq::session_respond_with).
  */
 public func sessionRespond(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?, envelope: Data, context: Data)throws  -> Responded  {
     return try  FfiConverterTypeResponded_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
@@ -3786,7 +4384,7 @@ public func sessionRespond(identity: IdentityKeyPair, signedPrekey: SignedPreKey
 })
 }
 /**
- * Accepts a session from a first message carrying content: [`Session::respond_content`].
+ * [`session_respond`] for a first message that carries [`Content`].
  */
 public func sessionRespondContent(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?, envelope: Data, context: Data)throws  -> RespondedContent  {
     return try  FfiConverterTypeRespondedContent_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
@@ -3797,6 +4395,45 @@ public func sessionRespondContent(identity: IdentityKeyPair, signedPrekey: Signe
         FfiConverterOptionTypeOneTimePreKey.lower(oneTimePrekey),
         FfiConverterData.lower(envelope),
         FfiConverterData.lower(context),uniffiCallStatus
+    )
+})
+}
+/**
+ * [`session_respond_with`] for a first message that carries [`Content`] (content that does
+ * not decode still starts the session, as `ContentKind.Undecodable`).
+ */
+public func sessionRespondContentWith(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?, kemPrekey: KemPreKey?, envelope: Data, context: Data, policy: PostQuantum)throws  -> RespondedContent  {
+    return try  FfiConverterTypeRespondedContent_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_func_session_respond_content_with(
+        FfiConverterTypeIdentityKeyPair_lower(identity),
+        FfiConverterTypeSignedPreKey_lower(signedPrekey),
+        FfiConverterOptionTypeOneTimePreKey.lower(oneTimePrekey),
+        FfiConverterOptionTypeKemPreKey.lower(kemPrekey),
+        FfiConverterData.lower(envelope),
+        FfiConverterData.lower(context),
+        FfiConverterTypePostQuantum_lower(policy),uniffiCallStatus
+    )
+})
+}
+/**
+ * Accepts a session from its first message, PQXDH or classical, given the prekeys it names
+ * (`Envelope.signed_prekey_id`, `one_time_prekey_id`, `kem_prekey_id`): any other combination
+ * is `decrypt.session_mismatch`; a classical message under [`PostQuantum::Required`] is
+ * `decrypt.classical_only`. Delete a one-time prekey, X25519 or KEM, when you store the
+ * session; keep a last-resort KEM prekey.
+ */
+public func sessionRespondWith(identity: IdentityKeyPair, signedPrekey: SignedPreKey, oneTimePrekey: OneTimePreKey?, kemPrekey: KemPreKey?, envelope: Data, context: Data, policy: PostQuantum)throws  -> Responded  {
+    return try  FfiConverterTypeResponded_lift(try rustCallWithError(FfiConverterTypeCrosswireError_lift) {
+        uniffiCallStatus in
+    uniffi_crosswire_ffi_fn_func_session_respond_with(
+        FfiConverterTypeIdentityKeyPair_lower(identity),
+        FfiConverterTypeSignedPreKey_lower(signedPrekey),
+        FfiConverterOptionTypeOneTimePreKey.lower(oneTimePrekey),
+        FfiConverterOptionTypeKemPreKey.lower(kemPrekey),
+        FfiConverterData.lower(envelope),
+        FfiConverterData.lower(context),
+        FfiConverterTypePostQuantum_lower(policy),uniffiCallStatus
     )
 })
 }
@@ -3816,6 +4453,12 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_crosswire_ffi_checksum_func_bundle_with_kem_prekey() != 31509) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_func_bundle_with_one_time_prekey() != 51094) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_crosswire_ffi_checksum_func_crosswire_version() != 7823) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3825,16 +4468,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crosswire_ffi_checksum_func_encrypt_attachment() != 20687) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_func_session_respond() != 15656) {
+    if (uniffi_crosswire_ffi_checksum_func_session_respond() != 32781) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_func_session_respond_content() != 1911) {
+    if (uniffi_crosswire_ffi_checksum_func_session_respond_content() != 37581) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_func_session_respond_content_with() != 49040) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_func_session_respond_with() != 41154) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_method_account_ack() != 17019) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_method_account_bundle() != 9220) {
+    if (uniffi_crosswire_ffi_checksum_method_account_bundle() != 61684) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_method_account_decrypt() != 46717) {
@@ -3858,6 +4507,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crosswire_ffi_checksum_method_account_maintain() != 11331) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_crosswire_ffi_checksum_method_account_one_time_kem_prekey_count() != 58639) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_crosswire_ffi_checksum_method_account_one_time_prekey_count() != 51446) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3867,7 +4519,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crosswire_ffi_checksum_method_account_trust_identity() != 55359) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_method_account_upload() != 63534) {
+    if (uniffi_crosswire_ffi_checksum_method_account_upload() != 19628) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_method_content_attachment_content_type() != 64557) {
@@ -3894,6 +4546,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crosswire_ffi_checksum_method_envelope_is_prekey() != 47510) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_crosswire_ffi_checksum_method_envelope_kem_prekey_id() != 48227) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_crosswire_ffi_checksum_method_envelope_one_time_prekey_id() != 18596) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3913,6 +4568,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_method_prekeybundle_identity_key() != 13439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_method_prekeybundle_kem_prekey_id() != 64701) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_method_prekeybundle_one_time_prekey_id() != 32523) {
@@ -3960,6 +4618,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crosswire_ffi_checksum_method_signedprekey_public_key() != 4772) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_crosswire_ffi_checksum_method_kemprekey_id() != 49625) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_method_kemprekey_kind() != 13118) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_method_kemprekey_public_key() != 46682) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_method_kemprekey_signature() != 48905) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_crosswire_ffi_checksum_constructor_account_create() != 40022) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3984,16 +4654,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crosswire_ffi_checksum_constructor_prekeybundle_from_bytes() != 10266) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_constructor_prekeybundle_new() != 47079) {
+    if (uniffi_crosswire_ffi_checksum_constructor_prekeybundle_new() != 33221) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_constructor_session_from_bytes() != 63058) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_crosswire_ffi_checksum_constructor_session_initiate() != 8823) {
+    if (uniffi_crosswire_ffi_checksum_constructor_session_initiate() != 27654) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_constructor_session_initiate_with() != 24902) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crosswire_ffi_checksum_constructor_signedprekey_generate() != 17458) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crosswire_ffi_checksum_constructor_kemprekey_generate() != 33600) {
         return InitializationResult.apiChecksumMismatch
     }
 

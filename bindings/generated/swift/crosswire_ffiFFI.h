@@ -308,6 +308,11 @@ RustBuffer uniffi_crosswire_ffi_fn_method_account_inbox(uint64_t ptr, RustCallSt
 RustBuffer uniffi_crosswire_ffi_fn_method_account_maintain(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ACCOUNT_ONE_TIME_KEM_PREKEY_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ACCOUNT_ONE_TIME_KEM_PREKEY_COUNT
+uint64_t uniffi_crosswire_ffi_fn_method_account_one_time_kem_prekey_count(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ACCOUNT_ONE_TIME_PREKEY_COUNT
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ACCOUNT_ONE_TIME_PREKEY_COUNT
 uint64_t uniffi_crosswire_ffi_fn_method_account_one_time_prekey_count(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -403,6 +408,11 @@ uint64_t uniffi_crosswire_ffi_fn_constructor_envelope_from_bytes(RustBuffer byte
 int8_t uniffi_crosswire_ffi_fn_method_envelope_is_prekey(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ENVELOPE_KEM_PREKEY_ID
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ENVELOPE_KEM_PREKEY_ID
+RustBuffer uniffi_crosswire_ffi_fn_method_envelope_kem_prekey_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ENVELOPE_ONE_TIME_PREKEY_ID
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_ENVELOPE_ONE_TIME_PREKEY_ID
 RustBuffer uniffi_crosswire_ffi_fn_method_envelope_one_time_prekey_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -481,12 +491,17 @@ uint64_t uniffi_crosswire_ffi_fn_constructor_prekeybundle_from_bytes(RustBuffer 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CONSTRUCTOR_PREKEYBUNDLE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CONSTRUCTOR_PREKEYBUNDLE_NEW
-uint64_t uniffi_crosswire_ffi_fn_constructor_prekeybundle_new(uint64_t identity, uint64_t signed_prekey, RustBuffer one_time_prekey, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_crosswire_ffi_fn_constructor_prekeybundle_new(uint64_t identity, uint64_t signed_prekey, RustBuffer one_time_prekey, RustBuffer kem_prekey, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_PREKEYBUNDLE_IDENTITY_KEY
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_PREKEYBUNDLE_IDENTITY_KEY
 RustBuffer uniffi_crosswire_ffi_fn_method_prekeybundle_identity_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_PREKEYBUNDLE_KEM_PREKEY_ID
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_PREKEYBUNDLE_KEM_PREKEY_ID
+RustBuffer uniffi_crosswire_ffi_fn_method_prekeybundle_kem_prekey_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_PREKEYBUNDLE_ONE_TIME_PREKEY_ID
@@ -549,6 +564,11 @@ uint64_t uniffi_crosswire_ffi_fn_constructor_session_from_bytes(RustBuffer state
 uint64_t uniffi_crosswire_ffi_fn_constructor_session_initiate(uint64_t identity, uint64_t bundle, RustBuffer context, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CONSTRUCTOR_SESSION_INITIATE_WITH
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CONSTRUCTOR_SESSION_INITIATE_WITH
+uint64_t uniffi_crosswire_ffi_fn_constructor_session_initiate_with(uint64_t identity, uint64_t bundle, RustBuffer context, RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_SESSION_DECRYPT
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_SESSION_DECRYPT
 RustBuffer uniffi_crosswire_ffi_fn_method_session_decrypt(uint64_t ptr, RustBuffer envelope, RustCallStatus *_Nonnull out_status
@@ -609,6 +629,51 @@ uint32_t uniffi_crosswire_ffi_fn_method_signedprekey_id(uint64_t ptr, RustCallSt
 RustBuffer uniffi_crosswire_ffi_fn_method_signedprekey_public_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CLONE_KEMPREKEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CLONE_KEMPREKEY
+uint64_t uniffi_crosswire_ffi_fn_clone_kemprekey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FREE_KEMPREKEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FREE_KEMPREKEY
+void uniffi_crosswire_ffi_fn_free_kemprekey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CONSTRUCTOR_KEMPREKEY_GENERATE
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_CONSTRUCTOR_KEMPREKEY_GENERATE
+uint64_t uniffi_crosswire_ffi_fn_constructor_kemprekey_generate(uint64_t identity, uint32_t id, RustBuffer kind, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_ID
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_ID
+uint32_t uniffi_crosswire_ffi_fn_method_kemprekey_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_KIND
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_KIND
+RustBuffer uniffi_crosswire_ffi_fn_method_kemprekey_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_PUBLIC_KEY
+RustBuffer uniffi_crosswire_ffi_fn_method_kemprekey_public_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_SIGNATURE
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_METHOD_KEMPREKEY_SIGNATURE
+RustBuffer uniffi_crosswire_ffi_fn_method_kemprekey_signature(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_BUNDLE_WITH_KEM_PREKEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_BUNDLE_WITH_KEM_PREKEY
+RustBuffer uniffi_crosswire_ffi_fn_func_bundle_with_kem_prekey(RustBuffer bundle, RustBuffer kem_prekey, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_BUNDLE_WITH_ONE_TIME_PREKEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_BUNDLE_WITH_ONE_TIME_PREKEY
+RustBuffer uniffi_crosswire_ffi_fn_func_bundle_with_one_time_prekey(RustBuffer bundle, RustBuffer prekey, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_CROSSWIRE_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_CROSSWIRE_VERSION
 RustBuffer uniffi_crosswire_ffi_fn_func_crosswire_version(RustCallStatus *_Nonnull out_status
@@ -633,6 +698,16 @@ RustBuffer uniffi_crosswire_ffi_fn_func_session_respond(uint64_t identity, uint6
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_SESSION_RESPOND_CONTENT
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_SESSION_RESPOND_CONTENT
 RustBuffer uniffi_crosswire_ffi_fn_func_session_respond_content(uint64_t identity, uint64_t signed_prekey, RustBuffer one_time_prekey, RustBuffer envelope, RustBuffer context, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_SESSION_RESPOND_CONTENT_WITH
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_SESSION_RESPOND_CONTENT_WITH
+RustBuffer uniffi_crosswire_ffi_fn_func_session_respond_content_with(uint64_t identity, uint64_t signed_prekey, RustBuffer one_time_prekey, RustBuffer kem_prekey, RustBuffer envelope, RustBuffer context, RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_SESSION_RESPOND_WITH
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_FN_FUNC_SESSION_RESPOND_WITH
+RustBuffer uniffi_crosswire_ffi_fn_func_session_respond_with(uint64_t identity, uint64_t signed_prekey, RustBuffer one_time_prekey, RustBuffer kem_prekey, RustBuffer envelope, RustBuffer context, RustBuffer policy, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_CROSSWIRE_FFI_RUSTBUFFER_ALLOC
@@ -895,6 +970,18 @@ void ffi_crosswire_ffi_rust_future_free_void(uint64_t handle
 void ffi_crosswire_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_BUNDLE_WITH_KEM_PREKEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_BUNDLE_WITH_KEM_PREKEY
+uint16_t uniffi_crosswire_ffi_checksum_func_bundle_with_kem_prekey(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_BUNDLE_WITH_ONE_TIME_PREKEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_BUNDLE_WITH_ONE_TIME_PREKEY
+uint16_t uniffi_crosswire_ffi_checksum_func_bundle_with_one_time_prekey(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_CROSSWIRE_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_CROSSWIRE_VERSION
 uint16_t uniffi_crosswire_ffi_checksum_func_crosswire_version(void
@@ -922,6 +1009,18 @@ uint16_t uniffi_crosswire_ffi_checksum_func_session_respond(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_SESSION_RESPOND_CONTENT
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_SESSION_RESPOND_CONTENT
 uint16_t uniffi_crosswire_ffi_checksum_func_session_respond_content(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_SESSION_RESPOND_CONTENT_WITH
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_SESSION_RESPOND_CONTENT_WITH
+uint16_t uniffi_crosswire_ffi_checksum_func_session_respond_content_with(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_SESSION_RESPOND_WITH
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_FUNC_SESSION_RESPOND_WITH
+uint16_t uniffi_crosswire_ffi_checksum_func_session_respond_with(void
     
 );
 #endif
@@ -976,6 +1075,12 @@ uint16_t uniffi_crosswire_ffi_checksum_method_account_inbox(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ACCOUNT_MAINTAIN
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ACCOUNT_MAINTAIN
 uint16_t uniffi_crosswire_ffi_checksum_method_account_maintain(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ACCOUNT_ONE_TIME_KEM_PREKEY_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ACCOUNT_ONE_TIME_KEM_PREKEY_COUNT
+uint16_t uniffi_crosswire_ffi_checksum_method_account_one_time_kem_prekey_count(void
     
 );
 #endif
@@ -1051,6 +1156,12 @@ uint16_t uniffi_crosswire_ffi_checksum_method_envelope_is_prekey(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ENVELOPE_KEM_PREKEY_ID
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ENVELOPE_KEM_PREKEY_ID
+uint16_t uniffi_crosswire_ffi_checksum_method_envelope_kem_prekey_id(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ENVELOPE_ONE_TIME_PREKEY_ID
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_ENVELOPE_ONE_TIME_PREKEY_ID
 uint16_t uniffi_crosswire_ffi_checksum_method_envelope_one_time_prekey_id(void
@@ -1090,6 +1201,12 @@ uint16_t uniffi_crosswire_ffi_checksum_method_onetimeprekey_public_key(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_PREKEYBUNDLE_IDENTITY_KEY
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_PREKEYBUNDLE_IDENTITY_KEY
 uint16_t uniffi_crosswire_ffi_checksum_method_prekeybundle_identity_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_PREKEYBUNDLE_KEM_PREKEY_ID
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_PREKEYBUNDLE_KEM_PREKEY_ID
+uint16_t uniffi_crosswire_ffi_checksum_method_prekeybundle_kem_prekey_id(void
     
 );
 #endif
@@ -1183,6 +1300,30 @@ uint16_t uniffi_crosswire_ffi_checksum_method_signedprekey_public_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_ID
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_ID
+uint16_t uniffi_crosswire_ffi_checksum_method_kemprekey_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_KIND
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_KIND
+uint16_t uniffi_crosswire_ffi_checksum_method_kemprekey_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_PUBLIC_KEY
+uint16_t uniffi_crosswire_ffi_checksum_method_kemprekey_public_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_SIGNATURE
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_METHOD_KEMPREKEY_SIGNATURE
+uint16_t uniffi_crosswire_ffi_checksum_method_kemprekey_signature(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_ACCOUNT_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_ACCOUNT_CREATE
 uint16_t uniffi_crosswire_ffi_checksum_constructor_account_create(void
@@ -1249,9 +1390,21 @@ uint16_t uniffi_crosswire_ffi_checksum_constructor_session_initiate(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_SESSION_INITIATE_WITH
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_SESSION_INITIATE_WITH
+uint16_t uniffi_crosswire_ffi_checksum_constructor_session_initiate_with(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_SIGNEDPREKEY_GENERATE
 #define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_SIGNEDPREKEY_GENERATE
 uint16_t uniffi_crosswire_ffi_checksum_constructor_signedprekey_generate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_KEMPREKEY_GENERATE
+#define UNIFFI_FFIDEF_UNIFFI_CROSSWIRE_FFI_CHECKSUM_CONSTRUCTOR_KEMPREKEY_GENERATE
+uint16_t uniffi_crosswire_ffi_checksum_constructor_kemprekey_generate(void
     
 );
 #endif

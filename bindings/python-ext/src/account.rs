@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::content::Content;
-use crate::error::{Area, CODE_INVALID_ARGUMENT, Failure, guard_detached, lock, wipe};
+use crate::error::{Area, CODE_INVALID_ARGUMENT, Failure, guard, guard_detached, lock, wipe};
 
 /// A remote device: a user id and a device number.
 #[pyclass(frozen, eq, hash, get_all, module = "crosswire")]
@@ -52,40 +52,125 @@ impl Address {
 }
 
 /// A one-time prekey to publish: its id and public key.
-#[pyclass(frozen, eq, get_all, module = "crosswire")]
+#[pyclass(frozen, eq, module = "crosswire")]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishedPreKey {
+pub struct PublishedPreKey(crosswire_glue::PublishedPreKey);
+
+#[pymethods]
+impl PublishedPreKey {
+    /// A queued one-time prekey, as a directory received it.
+    #[new]
+    #[pyo3(signature = (id, public_key))]
+    fn new(id: u32, public_key: Vec<u8>) -> Self {
+        PublishedPreKey(crosswire_glue::PublishedPreKey { id, public_key })
+    }
+
     /// Its id.
-    id: u32,
+    #[getter]
+    fn id(&self) -> u32 {
+        self.0.id
+    }
+
     /// Its public key (32 bytes).
-    public_key: Vec<u8>,
+    #[getter]
+    fn public_key(&self) -> &[u8] {
+        &self.0.public_key
+    }
 }
 
-/// What to publish to the prekey directory: the bundle (replacing the previous one) and
-/// one-time prekeys to append to its queue.
+/// A one-time KEM prekey to publish: its id, its ML-KEM-1024 public key and the identity key's
+/// signature over both (SPEC.md 15.3).
+#[pyclass(frozen, eq, module = "crosswire")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKemPreKey(crosswire_glue::PublishedKemPreKey);
+
+#[pymethods]
+impl PublishedKemPreKey {
+    /// A queued one-time KEM prekey, as a directory received it.
+    #[new]
+    #[pyo3(signature = (id, public_key, signature))]
+    fn new(id: u32, public_key: Vec<u8>, signature: Vec<u8>) -> Self {
+        PublishedKemPreKey(crosswire_glue::PublishedKemPreKey {
+            id,
+            public_key,
+            signature,
+        })
+    }
+
+    /// Its id.
+    #[getter]
+    fn id(&self) -> u32 {
+        self.0.id
+    }
+
+    /// Its ML-KEM-1024 encapsulation key (1568 bytes).
+    #[getter]
+    fn public_key(&self) -> &[u8] {
+        &self.0.public_key
+    }
+
+    /// The identity key's signature over it (64 bytes).
+    #[getter]
+    fn signature(&self) -> &[u8] {
+        &self.0.signature
+    }
+}
+
+/// What to publish to the prekey directory: the bundle (replacing the previous one) and the
+/// one-time prekeys and one-time KEM prekeys to append to its two queues. The directory serves
+/// each fetch with `bundle_with_one_time_prekey` and `bundle_with_kem_prekey`.
 #[pyclass(frozen, eq, get_all, module = "crosswire")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
-    /// The encoded bundle, without a one-time prekey.
+    /// The encoded bundle (with the last-resort KEM prekey, without a one-time prekey).
     bundle: Vec<u8>,
     /// One-time prekeys to add.
     one_time_prekeys: Vec<PublishedPreKey>,
+    /// One-time KEM prekeys to add.
+    one_time_kem_prekeys: Vec<PublishedKemPreKey>,
 }
 
 impl From<account::Upload> for Upload {
     fn from(u: account::Upload) -> Self {
+        let (bundle, one_time_prekeys, one_time_kem_prekeys) =
+            crosswire_glue::Upload::from(u).into_parts(PublishedPreKey, PublishedKemPreKey);
         Upload {
-            bundle: u.bundle.to_bytes(),
-            one_time_prekeys: u
-                .one_time_prekeys
-                .iter()
-                .map(|(id, key)| PublishedPreKey {
-                    id: id.0,
-                    public_key: key.as_bytes().to_vec(),
-                })
-                .collect(),
+            bundle,
+            one_time_prekeys,
+            one_time_kem_prekeys,
         }
     }
+}
+
+/// The directory's side: `bundle` (an `Upload`'s) with `prekey` from its queue added.
+#[pyfunction]
+pub fn bundle_with_one_time_prekey(
+    py: Python<'_>,
+    bundle: Cow<'_, [u8]>,
+    prekey: &PublishedPreKey,
+) -> PyResult<Vec<u8>> {
+    guard(py, || {
+        Ok(crosswire_glue::bundle_with_one_time_prekey(
+            &bundle, &prekey.0,
+        )?)
+    })
+}
+
+/// The directory's side: `bundle` (an `Upload`'s) with `kem_prekey` from its queue in place of
+/// the last-resort KEM prekey. The signature is checked: a wrong one is
+/// `CrosswireError.Bundle` with code `bundle.bad_signature`.
+#[pyfunction]
+pub fn bundle_with_kem_prekey(
+    py: Python<'_>,
+    bundle: Cow<'_, [u8]>,
+    kem_prekey: &PublishedKemPreKey,
+) -> PyResult<Vec<u8>> {
+    guard(py, || {
+        Ok(crosswire_glue::bundle_with_kem_prekey(
+            &bundle,
+            &kem_prekey.0,
+        )?)
+    })
 }
 
 /// A decrypted message, committed to the account's inbox in the same transaction as the
@@ -195,14 +280,16 @@ impl Account {
         guard_detached(py, || Ok(lock(&self.0)?.identity_key().as_bytes().to_vec()))
     }
 
-    /// Everything to publish now: the bundle and every unused one-time prekey.
+    /// Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+    /// prekey.
     fn upload(&self, py: Python<'_>) -> PyResult<Upload> {
         guard_detached(py, || {
             Ok(lock(&self.0)?.upload().map_err(Failure::from)?.into())
         })
     }
 
-    /// A bundle for one sender, with the next one-time prekey if any is left.
+    /// A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+    /// left (else without a one-time prekey, and with the last-resort KEM prekey).
     fn bundle(&self, py: Python<'_>) -> PyResult<Vec<u8>> {
         guard_detached(py, || {
             Ok(lock(&self.0)?
@@ -348,6 +435,15 @@ impl Account {
         guard_detached(py, || {
             lock(&self.0)?
                 .one_time_prekey_count()
+                .map_err(Failure::from)
+        })
+    }
+
+    /// How many one-time KEM prekeys are left (each first message that names one deletes it).
+    fn one_time_kem_prekey_count(&self, py: Python<'_>) -> PyResult<u64> {
+        guard_detached(py, || {
+            lock(&self.0)?
+                .one_time_kem_prekey_count()
                 .map_err(Failure::from)
         })
     }

@@ -178,6 +178,8 @@ impl From<crosswire::Error> for Failure {
         // Same areas as bindings/ffi/src/error.rs, so both bindings raise the same class.
         let (area, why) = match &e {
             E::Key(k) => (Area::Key, reason(k)),
+            // An ML-KEM key or KEM prekey that is not acceptable is a key error too.
+            E::Kem(k) => (Area::Key, reason(k)),
             E::Bundle(b) => (Area::Bundle, reason(b)),
             E::Wire(w) => (Area::Wire, reason(w)),
             E::Decrypt(d) => (Area::Decrypt, reason(d)),

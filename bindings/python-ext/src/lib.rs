@@ -16,6 +16,7 @@
 mod account;
 mod content;
 mod error;
+mod pq;
 mod session;
 
 use pyo3::prelude::*;
@@ -52,6 +53,11 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::RespondedContent>()?;
     m.add_function(wrap_pyfunction!(session::session_respond, m)?)?;
     m.add_function(wrap_pyfunction!(session::session_respond_content, m)?)?;
+    m.add_class::<pq::KemPreKey>()?;
+    m.add_class::<pq::KemPreKeyKind>()?;
+    m.add_class::<pq::PostQuantum>()?;
+    m.add_function(wrap_pyfunction!(pq::session_respond_with, m)?)?;
+    m.add_function(wrap_pyfunction!(pq::session_respond_content_with, m)?)?;
     m.add_class::<content::Content>()?;
     m.add_class::<content::ContentKind>()?;
     m.add_class::<content::SealedAttachment>()?;
@@ -61,6 +67,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<account::Account>()?;
     m.add_class::<account::Address>()?;
     m.add_class::<account::PublishedPreKey>()?;
+    m.add_class::<account::PublishedKemPreKey>()?;
+    m.add_function(wrap_pyfunction!(account::bundle_with_one_time_prekey, m)?)?;
+    m.add_function(wrap_pyfunction!(account::bundle_with_kem_prekey, m)?)?;
     m.add_class::<account::Upload>()?;
     m.add_class::<account::InboxMessage>()?;
     m.add_class::<account::ReceivedContent>()?;

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::content::Content;
 use crate::error::{Failure, guard, lock, wipe};
+use crate::pq::{FirstMessage, KemPreKey, PostQuantum};
 
 /// A device's long-term identity key pair. The secret half never leaves the library.
 #[pyclass(frozen, module = "crosswire")]
@@ -33,7 +34,7 @@ impl IdentityKeyPair {
 
 /// A signed prekey: published in the bundle, kept by its owner to accept first messages.
 #[pyclass(frozen, module = "crosswire")]
-pub struct SignedPreKey(crosswire::SignedPreKey);
+pub struct SignedPreKey(pub(crate) crosswire::SignedPreKey);
 
 #[pymethods]
 impl SignedPreKey {
@@ -60,7 +61,7 @@ impl SignedPreKey {
 
 /// A one-time prekey: used by at most one first message, then deleted by its owner.
 #[pyclass(frozen, module = "crosswire")]
-pub struct OneTimePreKey(crosswire::OneTimePreKey);
+pub struct OneTimePreKey(pub(crate) crosswire::OneTimePreKey);
 
 #[pymethods]
 impl OneTimePreKey {
@@ -90,21 +91,26 @@ pub struct PreKeyBundle(crosswire::PreKeyBundle);
 
 #[pymethods]
 impl PreKeyBundle {
-    /// The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey`.
+    /// The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey` and a
+    /// `kem_prekey` (a version 2 bundle, for PQXDH: SPEC.md 15). Without a KEM prekey it is a
+    /// classical bundle, which `Session.initiate` refuses (`bundle.classical_only`).
     #[new]
-    #[pyo3(signature = (identity, signed_prekey, one_time_prekey = None))]
+    #[pyo3(signature = (identity, signed_prekey, one_time_prekey = None, kem_prekey = None))]
     fn new(
         py: Python<'_>,
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         one_time_prekey: Option<PyRef<'_, OneTimePreKey>>,
+        kem_prekey: Option<PyRef<'_, KemPreKey>>,
     ) -> PyResult<Self> {
         guard(py, || {
-            Ok(PreKeyBundle(crosswire::PreKeyBundle::new(
-                &identity.0,
-                &signed_prekey.0,
-                one_time_prekey.as_deref().map(|k| &k.0),
-            )?))
+            let opk = one_time_prekey.as_deref().map(|k| &k.0);
+            Ok(PreKeyBundle(match kem_prekey.as_deref() {
+                Some(kem) => {
+                    crosswire::PreKeyBundle::new_pq(&identity.0, &signed_prekey.0, opk, &kem.0)?
+                }
+                None => crosswire::PreKeyBundle::new(&identity.0, &signed_prekey.0, opk)?,
+            }))
         })
     }
 
@@ -135,10 +141,15 @@ impl PreKeyBundle {
     fn one_time_prekey_id(&self) -> Option<u32> {
         self.0.one_time_prekey().map(|(id, _)| id.0)
     }
+
+    /// The KEM prekey's id, if the bundle has one (then sessions from it use PQXDH).
+    fn kem_prekey_id(&self) -> Option<u32> {
+        self.0.kem_prekey().map(|(id, _, _)| id.0)
+    }
 }
 
 /// A received envelope, decoded to route it: a prekey message starts a session (look up the
-/// prekeys it names and call `session_respond`); any other goes to the existing session.
+/// prekeys it names and call `session_respond_with`); any other goes to the existing session.
 #[pyclass(frozen, module = "crosswire")]
 pub struct Envelope(crosswire::Envelope);
 
@@ -173,6 +184,12 @@ impl Envelope {
             .and_then(|p| p.one_time_prekey_id())
             .map(|id| id.0)
     }
+
+    /// For a PQXDH prekey message: the id of the KEM prekey it used (pass that `KemPreKey` to
+    /// `session_respond_with`); `None` for a classical one.
+    fn kem_prekey_id(&self) -> Option<u32> {
+        self.prekey().and_then(|p| p.kem_prekey_id()).map(|id| id.0)
+    }
 }
 
 impl Envelope {
@@ -190,15 +207,17 @@ impl Envelope {
 pub struct Session(Mutex<crosswire::Session>);
 
 impl Session {
-    fn wrap(session: crosswire::Session) -> Self {
+    pub(crate) fn wrap(session: crosswire::Session) -> Self {
         Session(Mutex::new(session))
     }
 }
 
 #[pymethods]
 impl Session {
-    /// Starts a session with the owner of `bundle`. `context` is associated data both sides
-    /// must agree on (empty if none).
+    /// Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey
+    /// (SPEC.md 15.6); a classical bundle is refused with `CrosswireError.Bundle`
+    /// (`bundle.classical_only`), `initiate_with` can allow it. `context` is associated data
+    /// both sides must agree on (empty if none).
     #[staticmethod]
     fn initiate(
         py: Python<'_>,
@@ -206,15 +225,25 @@ impl Session {
         bundle: &PreKeyBundle,
         context: Cow<'_, [u8]>,
     ) -> PyResult<Self> {
+        Session::initiate_with(py, identity, bundle, context, PostQuantum::Required)
+    }
+
+    /// `initiate` with an explicit policy for classical bundles.
+    #[staticmethod]
+    fn initiate_with(
+        py: Python<'_>,
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        context: Cow<'_, [u8]>,
+        policy: PostQuantum,
+    ) -> PyResult<Self> {
         guard(py, || {
-            // Classical X3DH, as in the UniFFI binding: no KEM prekeys are bound yet, so no
-            // bundle built here carries one (SPEC.md 15.6).
             let session = crosswire::Session::initiate_with(
                 &mut rand::rng(),
                 &identity.0,
                 &bundle.0,
                 &context,
-                crosswire::PostQuantum::Allowed,
+                policy.into(),
             )?;
             Ok(Session::wrap(session))
         })
@@ -292,10 +321,10 @@ impl Session {
 pub struct Responded {
     /// The session.
     #[pyo3(get)]
-    session: Py<Session>,
+    pub(crate) session: Py<Session>,
     /// The first message.
     #[pyo3(get)]
-    plaintext: Vec<u8>,
+    pub(crate) plaintext: Vec<u8>,
 }
 
 /// A new session and the first message's content, from `session_respond_content`.
@@ -303,70 +332,62 @@ pub struct Responded {
 pub struct RespondedContent {
     /// The session.
     #[pyo3(get)]
-    session: Py<Session>,
+    pub(crate) session: Py<Session>,
     /// The first message.
     #[pyo3(get)]
-    content: Py<Content>,
+    pub(crate) content: Py<Content>,
 }
 
-fn prekey_message(envelope: &[u8]) -> Result<crosswire::PreKeyMessage, Failure> {
-    match crosswire::Envelope::from_bytes(envelope)? {
-        crosswire::Envelope::PreKey(p) => Ok(*p),
-        _ => Err(crosswire::Error::Decrypt(crosswire::DecryptError::UnexpectedMessageType).into()),
-    }
+pub(crate) fn prekey_message(envelope: &[u8]) -> Result<crosswire::PreKeyMessage, Failure> {
+    Ok(crosswire_glue::prekey_message(envelope)?)
 }
 
-/// Accepts a session from its first message (an envelope for which `Envelope.is_prekey()`),
-/// given the prekeys the message names.
+/// Accepts a session from its first classical (X3DH) message (an envelope for which
+/// `Envelope.is_prekey()`), given the prekeys the message names. A PQXDH message is
+/// `decrypt.session_mismatch` here: use `session_respond_with`.
 #[pyfunction]
 #[pyo3(signature = (identity, signed_prekey, one_time_prekey, envelope, context))]
-pub fn session_respond(
-    py: Python<'_>,
+pub fn session_respond<'py>(
+    py: Python<'py>,
     identity: &IdentityKeyPair,
     signed_prekey: &SignedPreKey,
-    one_time_prekey: Option<PyRef<'_, OneTimePreKey>>,
+    one_time_prekey: Option<PyRef<'py, OneTimePreKey>>,
     envelope: Cow<'_, [u8]>,
     context: Cow<'_, [u8]>,
 ) -> PyResult<Responded> {
-    let (session, plaintext) = guard(py, || {
-        let message = prekey_message(&envelope)?;
-        Ok(crosswire::Session::respond(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?)
-    })?;
-    Ok(Responded {
-        session: Py::new(py, Session::wrap(session))?,
-        plaintext,
-    })
+    classical(identity, signed_prekey, one_time_prekey, envelope, context).responded(py)
 }
 
 /// `session_respond` for a first message that carries `Content`.
 #[pyfunction]
 #[pyo3(signature = (identity, signed_prekey, one_time_prekey, envelope, context))]
-pub fn session_respond_content(
-    py: Python<'_>,
+pub fn session_respond_content<'py>(
+    py: Python<'py>,
     identity: &IdentityKeyPair,
     signed_prekey: &SignedPreKey,
-    one_time_prekey: Option<PyRef<'_, OneTimePreKey>>,
+    one_time_prekey: Option<PyRef<'py, OneTimePreKey>>,
     envelope: Cow<'_, [u8]>,
     context: Cow<'_, [u8]>,
 ) -> PyResult<RespondedContent> {
-    let (session, received) = guard(py, || {
-        let message = prekey_message(&envelope)?;
-        Ok(crosswire::Session::respond_content(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.as_deref().map(|k| &k.0),
-            &message,
-            &context,
-        )?)
-    })?;
-    Ok(RespondedContent {
-        session: Py::new(py, Session::wrap(session))?,
-        content: Py::new(py, Content::received(received))?,
-    })
+    classical(identity, signed_prekey, one_time_prekey, envelope, context).responded_content(py)
+}
+
+/// The classical responder's arguments: no KEM prekey, classical setup allowed (the core's
+/// `Session::respond`).
+fn classical<'a, 'py>(
+    identity: &'a IdentityKeyPair,
+    signed_prekey: &'a SignedPreKey,
+    one_time_prekey: Option<PyRef<'py, OneTimePreKey>>,
+    envelope: Cow<'a, [u8]>,
+    context: Cow<'a, [u8]>,
+) -> FirstMessage<'a, 'py> {
+    FirstMessage {
+        identity,
+        signed_prekey,
+        one_time_prekey,
+        kem_prekey: None,
+        envelope,
+        context,
+        policy: PostQuantum::Allowed,
+    }
 }

@@ -103,3 +103,52 @@ def test_typed_exceptions(tmp_path):
     assert changed.value.received == bob2.identity_key()
     alice.trust_identity(BOB, changed.value.received)
     assert alice.decrypt(BOB, envelope).plaintext == b"hi from the new install"
+
+
+def test_directory_serves_one_time_kem_prekeys_consumed_once(tmp_path):
+    """A directory fed from Bob's upload serves a bundle with a one-time KEM prekey: a PQXDH
+    session from it, messages both ways, and the KEM prekey consumed exactly once."""
+    bob = cw.Account.create(str(tmp_path / "bob.db"), os.urandom(32))
+    dave = cw.Account.create(str(tmp_path / "dave.db"), os.urandom(32))
+    erin = cw.Account.create(str(tmp_path / "erin.db"), os.urandom(32))
+    DAVE = cw.Address(user="dave@provider-d.example", device=1)
+    ERIN = cw.Address(user="erin@provider-e.example", device=1)
+
+    upload = bob.upload()
+    queued = upload.one_time_kem_prekeys
+    assert len(queued) == bob.one_time_kem_prekey_count() > 0
+    kem = queued[0]
+    assert (len(kem.public_key), len(kem.signature)) == (1568, 64)
+    # What the directory received over the network, rebuilt from its fields.
+    received = cw.PublishedKemPreKey(kem.id, kem.public_key, kem.signature)
+    assert received == kem
+    served = cw.bundle_with_kem_prekey(upload.bundle, received)
+    assert cw.PreKeyBundle.from_bytes(served).kem_prekey_id() == kem.id
+    prekey = upload.one_time_prekeys[0]
+    with_both = cw.bundle_with_one_time_prekey(served, cw.PublishedPreKey(prekey.id,
+                                                                        prekey.public_key))
+    assert cw.PreKeyBundle.from_bytes(with_both).one_time_prekey_id() == prekey.id
+
+    # A signature that does not verify is refused by its code.
+    forged = cw.PublishedKemPreKey(kem.id, kem.public_key,
+                                   bytes([kem.signature[0] ^ 1]) + kem.signature[1:])
+    with pytest.raises(cw.CrosswireError.Bundle) as bad:
+        cw.bundle_with_kem_prekey(upload.bundle, forged)
+    assert bad.value.code == "bundle.bad_signature"
+
+    before = bob.one_time_kem_prekey_count()
+    first = dave.encrypt(BOB, served, b"hi Bob, post-quantum")
+    assert cw.Envelope.from_bytes(first).kem_prekey_id() == kem.id
+    entry = bob.decrypt(DAVE, first)
+    assert entry.plaintext == b"hi Bob, post-quantum"
+    assert bob.ack(entry.seq)
+    assert bob.one_time_kem_prekey_count() == before - 1
+    send(bob, DAVE, dave, BOB, "Hello Dave.")
+    send(dave, BOB, bob, DAVE, "Both ways.")
+
+    # A second first message naming the same KEM prekey: refused, nothing consumed.
+    second = erin.encrypt(BOB, served, b"me too")
+    with pytest.raises(cw.CrosswireError.Account) as spent:
+        bob.decrypt(ERIN, second)
+    assert spent.value.code == "account.unknown_kem_prekey"
+    assert bob.one_time_kem_prekey_count() == before - 1

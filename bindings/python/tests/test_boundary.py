@@ -37,8 +37,13 @@ def raised(cls, fn, *args):
 def pair():
     alice_id, bob_id = cw.IdentityKeyPair.generate(), cw.IdentityKeyPair.generate()
     spk, opk = cw.SignedPreKey.generate(bob_id, 1), cw.OneTimePreKey.generate(1)
-    alice = cw.Session.initiate(alice_id, cw.PreKeyBundle(bob_id, spk, opk), b"")
-    bob = cw.session_respond(bob_id, spk, opk, alice.encrypt(b"hi"), b"").session
+    kem = cw.KemPreKey.generate(bob_id, 1, cw.KemPreKeyKind.LAST_RESORT)
+    alice = cw.Session.initiate(alice_id, cw.PreKeyBundle(bob_id, spk, opk, kem), b"")
+    bob = cw.session_respond_with(bob_id, spk, opk, kem, alice.encrypt(b"hi"), b"",
+                                  cw.PostQuantum.REQUIRED).session
+    # A reply ends Alice's prekey messages, so a tampered byte below lands in a ratchet message
+    # (in a prekey message it could hit the KEM ciphertext: decrypt.session_mismatch).
+    assert alice.decrypt(bob.encrypt(b"ok")) == b"ok"
     return alice, bob
 
 

@@ -1,10 +1,10 @@
 """The Python binding end to end.
 
-Core-API scenario (the account layer is not bound yet, see bindings/README.md): two devices,
-each keeping its session state in its own SQLite file; a session from a published bundle;
-messages both ways; an attachment; a restart (every object dropped, the files reopened, the
+Core-API scenario (the account layer is test_account.py): two devices, each keeping its session
+state in its own SQLite file; a PQXDH session from a published bundle with a one-time KEM
+prekey; messages both ways; an attachment; a restart (every object dropped, the files reopened, the
 sessions loaded from them) and more messages; typed exceptions for hostile input, after which
-the sessions still work.
+the sessions still work; the post-quantum policy on classical bundles and messages.
 """
 
 import os
@@ -59,24 +59,34 @@ def devices(tmp_path):
 
 
 def start(alice, bob):
-    """Bob publishes a bundle; Alice starts a session and sends the first message."""
+    """Bob publishes a post-quantum bundle; Alice starts a PQXDH session and sends the first
+    message; Bob answers it with the prekeys it names."""
     alice_id = cw.IdentityKeyPair.generate()
     bob_id = cw.IdentityKeyPair.generate()
     spk = cw.SignedPreKey.generate(bob_id, 1)
     opk = cw.OneTimePreKey.generate(100)
-    published = cw.PreKeyBundle(bob_id, spk, opk).to_bytes()
+    kem = cw.KemPreKey.generate(bob_id, 200, cw.KemPreKeyKind.ONE_TIME)
+    assert (kem.id(), kem.kind()) == (200, cw.KemPreKeyKind.ONE_TIME)
+    assert (len(kem.public_key()), len(kem.signature())) == (1568, 64)
+    published = cw.PreKeyBundle(bob_id, spk, opk, kem).to_bytes()
 
     bundle = cw.PreKeyBundle.from_bytes(published)
     assert bundle.identity_key() == bob_id.public_key()
-    assert bundle.one_time_prekey_id() == 100
+    assert (bundle.one_time_prekey_id(), bundle.kem_prekey_id()) == (100, 200)
     alice.sessions["bob"] = cw.Session.initiate(alice_id, bundle, b"")
     first = alice.sessions["bob"].encrypt_content(cw.Content.text("Hi Bob, it's Alice."))
 
     envelope = cw.Envelope.from_bytes(first)
     assert envelope.is_prekey()
     assert envelope.sender_identity_key() == alice_id.public_key()
-    assert (envelope.signed_prekey_id(), envelope.one_time_prekey_id()) == (1, 100)
-    responded = cw.session_respond_content(bob_id, spk, opk, first, b"")
+    ids = (envelope.signed_prekey_id(), envelope.one_time_prekey_id(), envelope.kem_prekey_id())
+    assert ids == (1, 100, 200)
+    # The classical responder cannot take a PQXDH message.
+    with pytest.raises(cw.CrosswireError.Decrypt) as classical:
+        cw.session_respond_content(bob_id, spk, opk, first, b"")
+    assert classical.value.code == "decrypt.session_mismatch"
+    responded = cw.session_respond_content_with(
+        bob_id, spk, opk, kem, first, b"", cw.PostQuantum.REQUIRED)
     assert responded.content.text_body() == "Hi Bob, it's Alice."
     bob.sessions["alice"] = responded.session
     assert responded.session.remote_identity_key() == alice_id.public_key()
@@ -160,8 +170,45 @@ def bundle_of_fresh_device():
     return cw.PreKeyBundle(identity, cw.SignedPreKey.generate(identity, 1), None)
 
 
+def test_post_quantum_policy():
+    """A classical bundle is refused unless allowed; the responder's policy decides too; a
+    last-resort KEM prekey serves more than one session."""
+    alice_id, bob_id = cw.IdentityKeyPair.generate(), cw.IdentityKeyPair.generate()
+    spk = cw.SignedPreKey.generate(bob_id, 1)
+    classical = cw.PreKeyBundle(bob_id, spk)
+    assert classical.kem_prekey_id() is None
+    with pytest.raises(cw.CrosswireError.Bundle) as refused:
+        cw.Session.initiate(alice_id, classical, b"")
+    assert refused.value.code == "bundle.classical_only"
+    alice = cw.Session.initiate_with(alice_id, classical, b"", cw.PostQuantum.ALLOWED)
+    first = alice.encrypt(b"classical")
+    assert cw.Envelope.from_bytes(first).kem_prekey_id() is None
+    with pytest.raises(cw.CrosswireError.Decrypt) as required:
+        cw.session_respond_with(bob_id, spk, None, None, first, b"", cw.PostQuantum.REQUIRED)
+    assert required.value.code == "decrypt.classical_only"
+    bob = cw.session_respond_with(bob_id, spk, None, None, first, b"", cw.PostQuantum.ALLOWED)
+    assert bob.plaintext == b"classical"
+
+    last_resort = cw.KemPreKey.generate(bob_id, 7, cw.KemPreKeyKind.LAST_RESORT)
+    bundle = cw.PreKeyBundle(bob_id, spk, None, last_resort)
+    for text in (b"one", b"two"):
+        a = cw.Session.initiate(alice_id, bundle, b"")
+        first = a.encrypt(text)
+        assert cw.Envelope.from_bytes(first).kem_prekey_id() == 7
+        b = cw.session_respond_with(bob_id, spk, None, last_resort, first, b"",
+                                    cw.PostQuantum.REQUIRED)
+        assert b.plaintext == text
+        assert a.decrypt(b.session.encrypt(b"reply")) == b"reply"
+    # The KEM prekey the message does not name is refused.
+    other = cw.KemPreKey.generate(bob_id, 8, cw.KemPreKeyKind.ONE_TIME)
+    with pytest.raises(cw.CrosswireError.Decrypt) as mismatch:
+        cw.session_respond_with(bob_id, spk, None, other, first, b"", cw.PostQuantum.REQUIRED)
+    assert mismatch.value.code == "decrypt.session_mismatch"
+
+
 def test_no_secret_getters():
     """Secret key material has no way out: only public keys and ids are readable."""
-    for cls in (cw.IdentityKeyPair, cw.SignedPreKey, cw.OneTimePreKey, cw.SealedAttachment):
+    for cls in (cw.IdentityKeyPair, cw.SignedPreKey, cw.OneTimePreKey, cw.KemPreKey,
+                cw.SealedAttachment):
         public = {n for n in dir(cls) if not n.startswith("_")}
         assert not any("secret" in n or "seed" in n or n == "key" for n in public), public

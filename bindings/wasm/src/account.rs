@@ -43,37 +43,79 @@ impl Address {
 /// A one-time prekey to publish.
 #[wasm_bindgen]
 #[derive(Clone)]
-pub struct PublishedPreKey {
-    id: u32,
-    public_key: Vec<u8>,
-}
+pub struct PublishedPreKey(crosswire_glue::PublishedPreKey);
 
 #[wasm_bindgen]
 impl PublishedPreKey {
+    /// A queued one-time prekey, as a directory received it.
+    #[wasm_bindgen(constructor)]
+    pub fn new(id: u32, public_key: Vec<u8>) -> PublishedPreKey {
+        PublishedPreKey(crosswire_glue::PublishedPreKey { id, public_key })
+    }
+
     /// Its id.
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> u32 {
-        self.id
+        self.0.id
     }
 
     /// Its public key (32 bytes).
     #[wasm_bindgen(getter, js_name = publicKey)]
     pub fn public_key(&self) -> Vec<u8> {
-        self.public_key.clone()
+        self.0.public_key.clone()
+    }
+}
+
+/// A one-time KEM prekey to publish: its id, its ML-KEM-1024 public key and the identity key's
+/// signature over both (SPEC.md 15.3).
+#[wasm_bindgen]
+#[derive(Clone)]
+pub struct PublishedKemPreKey(crosswire_glue::PublishedKemPreKey);
+
+#[wasm_bindgen]
+impl PublishedKemPreKey {
+    /// A queued one-time KEM prekey, as a directory received it.
+    #[wasm_bindgen(constructor)]
+    pub fn new(id: u32, public_key: Vec<u8>, signature: Vec<u8>) -> PublishedKemPreKey {
+        PublishedKemPreKey(crosswire_glue::PublishedKemPreKey {
+            id,
+            public_key,
+            signature,
+        })
+    }
+
+    /// Its id.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> u32 {
+        self.0.id
+    }
+
+    /// Its ML-KEM-1024 encapsulation key (1568 bytes).
+    #[wasm_bindgen(getter, js_name = publicKey)]
+    pub fn public_key(&self) -> Vec<u8> {
+        self.0.public_key.clone()
+    }
+
+    /// The identity key's signature over it (64 bytes).
+    #[wasm_bindgen(getter)]
+    pub fn signature(&self) -> Vec<u8> {
+        self.0.signature.clone()
     }
 }
 
 /// What to publish to the prekey directory: the bundle (replacing the previous one) and the
-/// one-time prekeys to add to its queue.
+/// one-time prekeys and one-time KEM prekeys to add to its two queues. The directory serves
+/// each fetch with [`bundle_with_one_time_prekey`] and [`bundle_with_kem_prekey`].
 #[wasm_bindgen]
 pub struct Upload {
     bundle: Vec<u8>,
     one_time_prekeys: Vec<PublishedPreKey>,
+    one_time_kem_prekeys: Vec<PublishedKemPreKey>,
 }
 
 #[wasm_bindgen]
 impl Upload {
-    /// The encoded bundle, without a one-time prekey.
+    /// The encoded bundle (with the last-resort KEM prekey, without a one-time prekey).
     #[wasm_bindgen(getter)]
     pub fn bundle(&self) -> Vec<u8> {
         self.bundle.clone()
@@ -84,22 +126,43 @@ impl Upload {
     pub fn one_time_prekeys(&self) -> Vec<PublishedPreKey> {
         self.one_time_prekeys.clone()
     }
+
+    /// The one-time KEM prekeys to add.
+    #[wasm_bindgen(getter, js_name = oneTimeKemPreKeys)]
+    pub fn one_time_kem_prekeys(&self) -> Vec<PublishedKemPreKey> {
+        self.one_time_kem_prekeys.clone()
+    }
 }
 
 impl From<account::Upload> for Upload {
     fn from(u: account::Upload) -> Self {
+        let (bundle, one_time_prekeys, one_time_kem_prekeys) =
+            crosswire_glue::Upload::from(u).into_parts(PublishedPreKey, PublishedKemPreKey);
         Upload {
-            bundle: u.bundle.to_bytes(),
-            one_time_prekeys: u
-                .one_time_prekeys
-                .iter()
-                .map(|(id, key)| PublishedPreKey {
-                    id: id.0,
-                    public_key: key.as_bytes().to_vec(),
-                })
-                .collect(),
+            bundle,
+            one_time_prekeys,
+            one_time_kem_prekeys,
         }
     }
+}
+
+/// The directory's side: `bundle` (an [`Upload`]'s) with `prekey` from its queue added.
+#[wasm_bindgen(js_name = bundleWithOneTimePreKey)]
+pub fn bundle_with_one_time_prekey(bundle: &[u8], prekey: &PublishedPreKey) -> Result<Vec<u8>> {
+    Ok(crosswire_glue::bundle_with_one_time_prekey(
+        bundle, &prekey.0,
+    )?)
+}
+
+/// The directory's side: `bundle` (an [`Upload`]'s) with `kemPreKey` from its queue in place of
+/// the last-resort KEM prekey. The signature is checked: a wrong one throws with code
+/// `bundle.bad_signature`.
+#[wasm_bindgen(js_name = bundleWithKemPreKey)]
+pub fn bundle_with_kem_prekey(bundle: &[u8], kem_prekey: &PublishedKemPreKey) -> Result<Vec<u8>> {
+    Ok(crosswire_glue::bundle_with_kem_prekey(
+        bundle,
+        &kem_prekey.0,
+    )?)
 }
 
 /// A decrypted message, in the inbox until [`Account::ack`].
@@ -292,13 +355,14 @@ impl Account {
         self.0.identity_key().as_bytes().to_vec()
     }
 
-    /// Everything publishable now: the bundle and every one-time prekey not yet consumed or
-    /// handed out by [`bundle`](Self::bundle).
+    /// Everything publishable now: the bundle and every one-time prekey and one-time KEM prekey
+    /// not yet consumed or handed out by [`bundle`](Self::bundle).
     pub fn upload(&mut self) -> Result<Upload> {
         Ok(self.0.upload()?.into())
     }
 
-    /// A bundle for one sender, with the next one-time prekey not yet handed out, if any.
+    /// A bundle for one sender, with the next one-time prekey and one-time KEM prekey not yet
+    /// handed out, if any (else the last-resort KEM prekey).
     pub fn bundle(&mut self) -> Result<Vec<u8>> {
         let account = &mut self.0;
         with_rng(None, |r| Ok(account.bundle(r)?.to_bytes()))
@@ -316,6 +380,13 @@ impl Account {
     pub fn one_time_prekey_count(&mut self) -> Result<f64> {
         // Far below 2^53: at most 2^32 prekey ids exist.
         Ok(self.0.one_time_prekey_count()? as f64)
+    }
+
+    /// How many one-time KEM prekeys are held (each first message that names one deletes it).
+    #[wasm_bindgen(js_name = oneTimeKemPreKeyCount)]
+    pub fn one_time_kem_prekey_count(&mut self) -> Result<f64> {
+        // Far below 2^53: at most 2^32 KEM prekey ids exist.
+        Ok(self.0.one_time_kem_prekey_count()? as f64)
     }
 
     /// Encrypts `plaintext` for `to`, over the session with it or, if there is none, a new one

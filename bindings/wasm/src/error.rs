@@ -86,6 +86,8 @@ impl From<crosswire::Error> for CrosswireError {
         let code = e.code();
         let (kind, reason) = match e {
             E::Key(k) => ("Key", format!("{k:?}")),
+            // An ML-KEM key or KEM prekey that is not acceptable is a key error too.
+            E::Kem(k) => ("Key", format!("{k:?}")),
             E::Bundle(b) => ("Bundle", format!("{b:?}")),
             E::Wire(w) => ("Wire", format!("{w:?}")),
             E::Decrypt(d) => ("Decrypt", format!("{d:?}")),
@@ -148,6 +150,12 @@ mod tests {
             ("account.no_session".into(), "Account".into())
         );
         assert!(none.message().starts_with("account.no_session: "));
+        let kem = CrosswireError::from(crosswire::Error::Kem(crosswire::KemError::InvalidLength));
+        assert_eq!(
+            (kem.code(), kem.kind()),
+            ("kem.invalid_length".into(), "Key".into()),
+            "a KEM error is a key error"
+        );
     }
 
     #[test]

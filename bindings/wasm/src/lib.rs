@@ -18,7 +18,8 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 pub use account::{
-    Account, Address, BundleSource, DeviceChanges, InboxMessage, Outgoing, PublishedPreKey, Upload,
+    Account, Address, BundleSource, DeviceChanges, InboxMessage, Outgoing, PublishedKemPreKey,
+    PublishedPreKey, Upload, bundle_with_kem_prekey, bundle_with_one_time_prekey,
 };
 pub use error::CrosswireError;
 pub use rng::RandomSource;

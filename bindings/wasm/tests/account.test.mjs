@@ -224,3 +224,40 @@ test("fan-out to every device of a user, bundles asked only where needed", () =>
   throwsCode(() => alice.decrypt(BOB2, bob2.encrypt(ALICE(), undefined, utf8("x"))),
     "account.device_removed");
 });
+
+test("a directory serves one-time KEM prekeys from an upload, each consumed once", () => {
+  const { alice: dave, bob } = pair();
+  const erin = cw.Account.create(newKey());
+  const DAVE = () => new cw.Address("dave@d.example", 1), ERIN = () => new cw.Address("erin@e.example", 1);
+
+  const upload = bob.upload();
+  const queued = upload.oneTimeKemPreKeys;
+  assert.equal(queued.length, bob.oneTimeKemPreKeyCount());
+  assert.ok(queued.length > 0);
+  const kem = queued[0];
+  assert.equal(kem.publicKey.length, 1568);
+  assert.equal(kem.signature.length, 64);
+  // What the directory received over the network, rebuilt from its fields.
+  const received = new cw.PublishedKemPreKey(kem.id, kem.publicKey, kem.signature);
+  const served = cw.bundleWithKemPreKey(upload.bundle, received);
+  const opk = upload.oneTimePreKeys[0];
+  const withBoth = cw.bundleWithOneTimePreKey(served, new cw.PublishedPreKey(opk.id, opk.publicKey));
+  assert.ok(withBoth.length > served.length, "the one-time prekey was added");
+
+  // A signature that does not verify is refused by its code.
+  const forged = kem.signature;
+  forged[0] ^= 1;
+  throwsCode(() => cw.bundleWithKemPreKey(upload.bundle,
+    new cw.PublishedKemPreKey(kem.id, kem.publicKey, forged)), "bundle.bad_signature");
+
+  const before = bob.oneTimeKemPreKeyCount();
+  sendText(dave, DAVE(), bob, BOB(), "hi Bob, post-quantum", served);
+  assert.equal(bob.oneTimeKemPreKeyCount(), before - 1, "the first message consumed it");
+  sendText(bob, BOB(), dave, DAVE(), "Hello Dave.");
+  sendText(dave, DAVE(), bob, BOB(), "Both ways.");
+
+  // A second first message naming the same KEM prekey: refused, nothing consumed.
+  const second = erin.encrypt(BOB(), served, utf8("me too"));
+  throwsCode(() => bob.decrypt(ERIN(), second), "account.unknown_kem_prekey");
+  assert.equal(bob.oneTimeKemPreKeyCount(), before - 1);
+});

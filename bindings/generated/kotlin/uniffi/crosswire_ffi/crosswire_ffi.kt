@@ -675,6 +675,10 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_crosswire_ffi_checksum_func_bundle_with_kem_prekey(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_func_bundle_with_one_time_prekey(
+    ): Int
     external fun uniffi_crosswire_ffi_checksum_func_crosswire_version(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_func_decrypt_attachment(
@@ -684,6 +688,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_crosswire_ffi_checksum_func_session_respond(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_func_session_respond_content(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_func_session_respond_content_with(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_func_session_respond_with(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_account_ack(
     ): Int
@@ -702,6 +710,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_crosswire_ffi_checksum_method_account_inbox(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_account_maintain(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_method_account_one_time_kem_prekey_count(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_account_one_time_prekey_count(
     ): Int
@@ -727,6 +737,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_envelope_is_prekey(
     ): Int
+    external fun uniffi_crosswire_ffi_checksum_method_envelope_kem_prekey_id(
+    ): Int
     external fun uniffi_crosswire_ffi_checksum_method_envelope_one_time_prekey_id(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_envelope_sender_identity_key(
@@ -740,6 +752,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_crosswire_ffi_checksum_method_onetimeprekey_public_key(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_prekeybundle_identity_key(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_method_prekeybundle_kem_prekey_id(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_prekeybundle_one_time_prekey_id(
     ): Int
@@ -771,6 +785,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_crosswire_ffi_checksum_method_signedprekey_public_key(
     ): Int
+    external fun uniffi_crosswire_ffi_checksum_method_kemprekey_id(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_method_kemprekey_kind(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_method_kemprekey_public_key(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_method_kemprekey_signature(
+    ): Int
     external fun uniffi_crosswire_ffi_checksum_constructor_account_create(
     ): Int
     external fun uniffi_crosswire_ffi_checksum_constructor_account_open(
@@ -793,7 +815,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_crosswire_ffi_checksum_constructor_session_initiate(
     ): Int
+    external fun uniffi_crosswire_ffi_checksum_constructor_session_initiate_with(
+    ): Int
     external fun uniffi_crosswire_ffi_checksum_constructor_signedprekey_generate(
+    ): Int
+    external fun uniffi_crosswire_ffi_checksum_constructor_kemprekey_generate(
     ): Int
     external fun ffi_crosswire_ffi_uniffi_contract_version(
     ): Int
@@ -841,6 +867,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_method_account_maintain(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_method_account_one_time_kem_prekey_count(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_crosswire_ffi_fn_method_account_one_time_prekey_count(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_crosswire_ffi_fn_method_account_safety_number(`ptr`: Long,`localUser`: RustBuffer.ByValue,`remote`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -879,6 +907,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_crosswire_ffi_fn_method_envelope_is_prekey(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_crosswire_ffi_fn_method_envelope_kem_prekey_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_method_envelope_one_time_prekey_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_method_envelope_sender_identity_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -909,9 +939,11 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_crosswire_ffi_fn_constructor_prekeybundle_from_bytes(`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_crosswire_ffi_fn_constructor_prekeybundle_new(`identity`: Long,`signedPrekey`: Long,`oneTimePrekey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_crosswire_ffi_fn_constructor_prekeybundle_new(`identity`: Long,`signedPrekey`: Long,`oneTimePrekey`: RustBuffer.ByValue,`kemPrekey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_crosswire_ffi_fn_method_prekeybundle_identity_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_method_prekeybundle_kem_prekey_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_method_prekeybundle_one_time_prekey_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -937,6 +969,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_crosswire_ffi_fn_constructor_session_initiate(`identity`: Long,`bundle`: Long,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_crosswire_ffi_fn_constructor_session_initiate_with(`identity`: Long,`bundle`: Long,`context`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_crosswire_ffi_fn_method_session_decrypt(`ptr`: Long,`envelope`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_method_session_decrypt_content(`ptr`: Long,`envelope`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -961,6 +995,24 @@ internal object UniffiLib {
     ): Int
     external fun uniffi_crosswire_ffi_fn_method_signedprekey_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_clone_kemprekey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crosswire_ffi_fn_free_kemprekey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_crosswire_ffi_fn_constructor_kemprekey_generate(`identity`: Long,`id`: Int,`kind`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crosswire_ffi_fn_method_kemprekey_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_crosswire_ffi_fn_method_kemprekey_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_method_kemprekey_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_method_kemprekey_signature(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_func_bundle_with_kem_prekey(`bundle`: RustBuffer.ByValue,`kemPrekey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_func_bundle_with_one_time_prekey(`bundle`: RustBuffer.ByValue,`prekey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_func_crosswire_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_func_decrypt_attachment(`sealed`: Long,`ciphertext`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -970,6 +1022,10 @@ internal object UniffiLib {
     external fun uniffi_crosswire_ffi_fn_func_session_respond(`identity`: Long,`signedPrekey`: Long,`oneTimePrekey`: RustBuffer.ByValue,`envelope`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_crosswire_ffi_fn_func_session_respond_content(`identity`: Long,`signedPrekey`: Long,`oneTimePrekey`: RustBuffer.ByValue,`envelope`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_func_session_respond_content_with(`identity`: Long,`signedPrekey`: Long,`oneTimePrekey`: RustBuffer.ByValue,`kemPrekey`: RustBuffer.ByValue,`envelope`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crosswire_ffi_fn_func_session_respond_with(`identity`: Long,`signedPrekey`: Long,`oneTimePrekey`: RustBuffer.ByValue,`kemPrekey`: RustBuffer.ByValue,`envelope`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_crosswire_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1090,6 +1146,12 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_crosswire_ffi_checksum_func_bundle_with_kem_prekey() and 0xFFFF) != 31509) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_func_bundle_with_one_time_prekey() and 0xFFFF) != 51094) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_crosswire_ffi_checksum_func_crosswire_version() and 0xFFFF) != 7823) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1099,16 +1161,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crosswire_ffi_checksum_func_encrypt_attachment() and 0xFFFF) != 20687) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond() and 0xFFFF) != 15656) {
+    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond() and 0xFFFF) != 32781) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond_content() and 0xFFFF) != 1911) {
+    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond_content() and 0xFFFF) != 37581) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond_content_with() and 0xFFFF) != 49040) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_func_session_respond_with() and 0xFFFF) != 41154) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_method_account_ack() and 0xFFFF) != 17019) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_method_account_bundle() and 0xFFFF) != 9220) {
+    if ((lib.uniffi_crosswire_ffi_checksum_method_account_bundle() and 0xFFFF) != 61684) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_method_account_decrypt() and 0xFFFF) != 46717) {
@@ -1132,6 +1200,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crosswire_ffi_checksum_method_account_maintain() and 0xFFFF) != 11331) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_crosswire_ffi_checksum_method_account_one_time_kem_prekey_count() and 0xFFFF) != 58639) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_crosswire_ffi_checksum_method_account_one_time_prekey_count() and 0xFFFF) != 51446) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1141,7 +1212,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crosswire_ffi_checksum_method_account_trust_identity() and 0xFFFF) != 55359) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_method_account_upload() and 0xFFFF) != 63534) {
+    if ((lib.uniffi_crosswire_ffi_checksum_method_account_upload() and 0xFFFF) != 19628) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_method_content_attachment_content_type() and 0xFFFF) != 64557) {
@@ -1168,6 +1239,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crosswire_ffi_checksum_method_envelope_is_prekey() and 0xFFFF) != 47510) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_crosswire_ffi_checksum_method_envelope_kem_prekey_id() and 0xFFFF) != 48227) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_crosswire_ffi_checksum_method_envelope_one_time_prekey_id() and 0xFFFF) != 18596) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1187,6 +1261,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_method_prekeybundle_identity_key() and 0xFFFF) != 13439) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_method_prekeybundle_kem_prekey_id() and 0xFFFF) != 64701) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_method_prekeybundle_one_time_prekey_id() and 0xFFFF) != 32523) {
@@ -1234,6 +1311,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crosswire_ffi_checksum_method_signedprekey_public_key() and 0xFFFF) != 4772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_crosswire_ffi_checksum_method_kemprekey_id() and 0xFFFF) != 49625) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_method_kemprekey_kind() and 0xFFFF) != 13118) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_method_kemprekey_public_key() and 0xFFFF) != 46682) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_method_kemprekey_signature() and 0xFFFF) != 48905) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_crosswire_ffi_checksum_constructor_account_create() and 0xFFFF) != 40022) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1258,16 +1347,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crosswire_ffi_checksum_constructor_prekeybundle_from_bytes() and 0xFFFF) != 10266) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_constructor_prekeybundle_new() and 0xFFFF) != 47079) {
+    if ((lib.uniffi_crosswire_ffi_checksum_constructor_prekeybundle_new() and 0xFFFF) != 33221) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_constructor_session_from_bytes() and 0xFFFF) != 63058) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_crosswire_ffi_checksum_constructor_session_initiate() and 0xFFFF) != 8823) {
+    if ((lib.uniffi_crosswire_ffi_checksum_constructor_session_initiate() and 0xFFFF) != 27654) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_constructor_session_initiate_with() and 0xFFFF) != 24902) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crosswire_ffi_checksum_constructor_signedprekey_generate() and 0xFFFF) != 17458) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crosswire_ffi_checksum_constructor_kemprekey_generate() and 0xFFFF) != 33600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1681,7 +1776,8 @@ public interface AccountInterface {
     fun `ack`(`seq`: kotlin.ULong): kotlin.Boolean
     
     /**
-     * A bundle for one sender, with the next one-time prekey if any is left.
+     * A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+     * left (else without a one-time prekey, and with the last-resort KEM prekey).
      */
     fun `bundle`(): kotlin.ByteArray
     
@@ -1723,6 +1819,11 @@ public interface AccountInterface {
     fun `maintain`(): Upload?
     
     /**
+     * How many one-time KEM prekeys are left (each first message that names one deletes it).
+     */
+    fun `oneTimeKemPrekeyCount`(): kotlin.ULong
+    
+    /**
      * How many one-time prekeys are left.
      */
     fun `oneTimePrekeyCount`(): kotlin.ULong
@@ -1740,7 +1841,8 @@ public interface AccountInterface {
     fun `trustIdentity`(`address`: Address, `identityKey`: kotlin.ByteArray)
     
     /**
-     * Everything to publish now: the bundle and every unused one-time prekey.
+     * Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+     * prekey.
      */
     fun `upload`(): Upload
     
@@ -1873,7 +1975,8 @@ open class Account: Disposable, AutoCloseable, AccountInterface
 
     
     /**
-     * A bundle for one sender, with the next one-time prekey if any is left.
+     * A bundle for one sender, with the next one-time prekey and one-time KEM prekey if any is
+     * left (else without a one-time prekey, and with the last-resort KEM prekey).
      */
     @Throws(CrosswireException::class)override fun `bundle`(): kotlin.ByteArray {
             return FfiConverterByteArray.lift(
@@ -2021,6 +2124,23 @@ open class Account: Disposable, AutoCloseable, AccountInterface
 
     
     /**
+     * How many one-time KEM prekeys are left (each first message that names one deletes it).
+     */
+    @Throws(CrosswireException::class)override fun `oneTimeKemPrekeyCount`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CrosswireException) { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_method_account_one_time_kem_prekey_count(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * How many one-time prekeys are left.
      */
     @Throws(CrosswireException::class)override fun `oneTimePrekeyCount`(): kotlin.ULong {
@@ -2077,7 +2197,8 @@ open class Account: Disposable, AutoCloseable, AccountInterface
 
     
     /**
-     * Everything to publish now: the bundle and every unused one-time prekey.
+     * Everything to publish now: the bundle and every unused one-time prekey and one-time KEM
+     * prekey.
      */
     @Throws(CrosswireException::class)override fun `upload`(): Upload {
             return FfiConverterTypeUpload.lift(
@@ -2686,7 +2807,8 @@ public object FfiConverterTypeContent: FfiConverter<Content, Long> {
 
 /**
  * A received envelope, decoded to route it: a prekey message starts a session (look up the
- * prekeys it names and call [`Session::respond`]); any other goes to the existing session.
+ * prekeys it names and call [`session_respond_with`](crate::pq::session_respond_with)); any
+ * other goes to the existing session.
  */
 public interface EnvelopeInterface {
     
@@ -2694,6 +2816,13 @@ public interface EnvelopeInterface {
      * Whether it is a prekey message (it may start a session).
      */
     fun `isPrekey`(): kotlin.Boolean
+    
+    /**
+     * For a PQXDH prekey message: the id of the KEM prekey it used (pass that
+     * [`KemPreKey`] to [`session_respond_with`](crate::pq::session_respond_with)); none for
+     * a classical one.
+     */
+    fun `kemPrekeyId`(): kotlin.UInt?
     
     /**
      * For a prekey message: the id of the one-time prekey it used, if any.
@@ -2715,7 +2844,8 @@ public interface EnvelopeInterface {
 
 /**
  * A received envelope, decoded to route it: a prekey message starts a session (look up the
- * prekeys it names and call [`Session::respond`]); any other goes to the existing session.
+ * prekeys it names and call [`session_respond_with`](crate::pq::session_respond_with)); any
+ * other goes to the existing session.
  */
 open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
 {
@@ -2826,6 +2956,24 @@ open class Envelope: Disposable, AutoCloseable, EnvelopeInterface
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_crosswire_ffi_fn_method_envelope_is_prekey(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * For a PQXDH prekey message: the id of the KEM prekey it used (pass that
+     * [`KemPreKey`] to [`session_respond_with`](crate::pq::session_respond_with)); none for
+     * a classical one.
+     */override fun `kemPrekeyId`(): kotlin.UInt? {
+            return FfiConverterOptionalUInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_method_envelope_kem_prekey_id(
         it,
         _status)
 }
@@ -3310,6 +3458,354 @@ public object FfiConverterTypeIdentityKeyPair: FfiConverter<IdentityKeyPair, Lon
 
 
 /**
+ * A signed ML-KEM-1024 prekey: published in the bundle, kept by its owner to accept first
+ * messages. Its secret never leaves the library.
+ */
+public interface KemPreKeyInterface {
+    
+    /**
+     * Its id.
+     */
+    fun `id`(): kotlin.UInt
+    
+    /**
+     * Its kind.
+     */
+    fun `kind`(): KemPreKeyKind
+    
+    /**
+     * Its ML-KEM-1024 public key (1568 bytes).
+     */
+    fun `publicKey`(): kotlin.ByteArray
+    
+    /**
+     * The identity key's signature over it (64 bytes).
+     */
+    fun `signature`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * A signed ML-KEM-1024 prekey: published in the bundle, kept by its owner to accept first
+ * messages. Its secret never leaves the library.
+ */
+open class KemPreKey: Disposable, AutoCloseable, KemPreKeyInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_crosswire_ffi_fn_free_kemprekey(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_crosswire_ffi_fn_clone_kemprekey(handle, status)
+        }
+    }
+
+    
+    /**
+     * Its id.
+     */override fun `id`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_method_kemprekey_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Its kind.
+     */override fun `kind`(): KemPreKeyKind {
+            return FfiConverterTypeKemPreKeyKind.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_method_kemprekey_kind(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Its ML-KEM-1024 public key (1568 bytes).
+     */override fun `publicKey`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_method_kemprekey_public_key(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The identity key's signature over it (64 bytes).
+     */override fun `signature`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_method_kemprekey_signature(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * A fresh KEM prekey of `kind` with id `id` (one id space for both kinds), signed by
+     * `identity`.
+     */ fun `generate`(`identity`: IdentityKeyPair, `id`: kotlin.UInt, `kind`: KemPreKeyKind): KemPreKey {
+            return FfiConverterTypeKemPreKey.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_constructor_kemprekey_generate(
+    
+        
+        FfiConverterTypeIdentityKeyPair.lower(`identity`),
+        FfiConverterUInt.lower(`id`),
+        FfiConverterTypeKemPreKeyKind.lower(`kind`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKemPreKey: FfiConverter<KemPreKey, Long> {
+    override fun lower(value: KemPreKey): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): KemPreKey {
+        return KemPreKey(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): KemPreKey {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: KemPreKey) = 8UL
+
+    override fun write(value: KemPreKey, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A one-time prekey: used by at most one first message, then deleted by its owner.
  */
 public interface OneTimePreKeyInterface {
@@ -3621,6 +4117,11 @@ public interface PreKeyBundleInterface {
     fun `identityKey`(): kotlin.ByteArray
     
     /**
+     * The KEM prekey's id, if the bundle has one (then sessions from it use PQXDH).
+     */
+    fun `kemPrekeyId`(): kotlin.UInt?
+    
+    /**
      * The one-time prekey's id, if the bundle has one.
      */
     fun `oneTimePrekeyId`(): kotlin.UInt?
@@ -3666,9 +4167,11 @@ open class PreKeyBundle: Disposable, AutoCloseable, PreKeyBundleInterface
         this.cleanable = null
     }
     /**
-     * The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey`.
+     * The bundle of `identity` with `signed_prekey` and, optionally, `one_time_prekey` and a
+     * `kem_prekey` (a version 2 bundle, for PQXDH: SPEC.md 15). Without a KEM prekey it is a
+     * classical bundle, which [`Session::initiate`] refuses (`bundle.classical_only`).
      */
-    constructor(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?) :
+    constructor(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?, `kemPrekey`: KemPreKey? = null) :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(CrosswireException) { _status ->
     UniffiLib.uniffi_crosswire_ffi_fn_constructor_prekeybundle_new(
@@ -3676,7 +4179,8 @@ open class PreKeyBundle: Disposable, AutoCloseable, PreKeyBundleInterface
         
         FfiConverterTypeIdentityKeyPair.lower(`identity`),
         FfiConverterTypeSignedPreKey.lower(`signedPrekey`),
-        FfiConverterOptionalTypeOneTimePreKey.lower(`oneTimePrekey`),_status)
+        FfiConverterOptionalTypeOneTimePreKey.lower(`oneTimePrekey`),
+        FfiConverterOptionalTypeKemPreKey.lower(`kemPrekey`),_status)
 }
     )
 
@@ -3764,6 +4268,22 @@ open class PreKeyBundle: Disposable, AutoCloseable, PreKeyBundleInterface
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_crosswire_ffi_fn_method_prekeybundle_identity_key(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The KEM prekey's id, if the bundle has one (then sessions from it use PQXDH).
+     */override fun `kemPrekeyId`(): kotlin.UInt? {
+            return FfiConverterOptionalUInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_method_prekeybundle_kem_prekey_id(
         it,
         _status)
 }
@@ -4578,8 +5098,10 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
         
     /**
-     * Starts a session with the owner of `bundle`. `context` is associated data both sides
-     * must agree on (empty if none).
+     * Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey
+     * (SPEC.md 15.6); a classical bundle is refused with `CrosswireError.Bundle`
+     * (`bundle.classical_only`), [`initiate_with`](Self::initiate_with) can allow it.
+     * `context` is associated data both sides must agree on (empty if none).
      */
     @Throws(CrosswireException::class) fun `initiate`(`identity`: IdentityKeyPair, `bundle`: PreKeyBundle, `context`: kotlin.ByteArray): Session {
             return FfiConverterTypeSession.lift(
@@ -4590,6 +5112,25 @@ open class Session: Disposable, AutoCloseable, SessionInterface
         FfiConverterTypeIdentityKeyPair.lower(`identity`),
         FfiConverterTypePreKeyBundle.lower(`bundle`),
         FfiConverterByteArray.lower(`context`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * [`initiate`](Self::initiate) with an explicit policy for classical bundles.
+     */
+    @Throws(CrosswireException::class) fun `initiateWith`(`identity`: IdentityKeyPair, `bundle`: PreKeyBundle, `context`: kotlin.ByteArray, `policy`: PostQuantum): Session {
+            return FfiConverterTypeSession.lift(
+    uniffiRustCallWithError(CrosswireException) { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_constructor_session_initiate_with(
+    
+        
+        FfiConverterTypeIdentityKeyPair.lower(`identity`),
+        FfiConverterTypePreKeyBundle.lower(`bundle`),
+        FfiConverterByteArray.lower(`context`),
+        FfiConverterTypePostQuantum.lower(`policy`),_status)
 }
     )
     }
@@ -5088,6 +5629,62 @@ public object FfiConverterTypeInboxMessage: FfiConverterRustBuffer<InboxMessage>
 
 
 /**
+ * A one-time KEM prekey to publish: its id, its ML-KEM-1024 public key and the identity key's
+ * signature over both (SPEC.md 15.3).
+ */
+data class PublishedKemPreKey (
+    /**
+     * Its id.
+     */
+    var `id`: kotlin.UInt
+    , 
+    /**
+     * Its ML-KEM-1024 encapsulation key (1568 bytes).
+     */
+    var `publicKey`: kotlin.ByteArray
+    , 
+    /**
+     * The identity key's signature over it (64 bytes).
+     */
+    var `signature`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePublishedKemPreKey: FfiConverterRustBuffer<PublishedKemPreKey> {
+    override fun read(buf: ByteBuffer): PublishedKemPreKey {
+        return PublishedKemPreKey(
+            FfiConverterUInt.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PublishedKemPreKey) = (
+            FfiConverterUInt.allocationSize(value.`id`) +
+            FfiConverterByteArray.allocationSize(value.`publicKey`) +
+            FfiConverterByteArray.allocationSize(value.`signature`)
+    )
+
+    override fun write(value: PublishedKemPreKey, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`id`, buf)
+            FfiConverterByteArray.write(value.`publicKey`, buf)
+            FfiConverterByteArray.write(value.`signature`, buf)
+    }
+}
+
+
+
+/**
  * A one-time prekey to publish: its id and public key.
  */
 data class PublishedPreKey (
@@ -5191,7 +5788,7 @@ public object FfiConverterTypeReceivedContent: FfiConverterRustBuffer<ReceivedCo
 
 
 /**
- * A new session and the first message's plaintext, from [`Session::respond`].
+ * A new session and the first message's plaintext, from [`session_respond`].
  */
 data class Responded (
     /**
@@ -5247,7 +5844,7 @@ public object FfiConverterTypeResponded: FfiConverterRustBuffer<Responded> {
 
 
 /**
- * A new session and the first message's content, from [`Session::respond_content`].
+ * A new session and the first message's content, from [`session_respond_content`].
  */
 data class RespondedContent (
     /**
@@ -5303,12 +5900,13 @@ public object FfiConverterTypeRespondedContent: FfiConverterRustBuffer<Responded
 
 
 /**
- * What to publish to the prekey directory: the bundle (replacing the previous one) and
- * one-time prekeys to append to its queue.
+ * What to publish to the prekey directory: the bundle (replacing the previous one) and the
+ * one-time prekeys and one-time KEM prekeys to append to its two queues. The directory serves
+ * each fetch with [`bundle_with_one_time_prekey`] and [`bundle_with_kem_prekey`].
  */
 data class Upload (
     /**
-     * The encoded bundle, without a one-time prekey.
+     * The encoded bundle (with the last-resort KEM prekey, without a one-time prekey).
      */
     var `bundle`: kotlin.ByteArray
     , 
@@ -5316,6 +5914,11 @@ data class Upload (
      * One-time prekeys to add.
      */
     var `oneTimePrekeys`: List<PublishedPreKey>
+    , 
+    /**
+     * One-time KEM prekeys to add.
+     */
+    var `oneTimeKemPrekeys`: List<PublishedKemPreKey>
     
 ){
     
@@ -5334,17 +5937,20 @@ public object FfiConverterTypeUpload: FfiConverterRustBuffer<Upload> {
         return Upload(
             FfiConverterByteArray.read(buf),
             FfiConverterSequenceTypePublishedPreKey.read(buf),
+            FfiConverterSequenceTypePublishedKemPreKey.read(buf),
         )
     }
 
     override fun allocationSize(value: Upload) = (
             FfiConverterByteArray.allocationSize(value.`bundle`) +
-            FfiConverterSequenceTypePublishedPreKey.allocationSize(value.`oneTimePrekeys`)
+            FfiConverterSequenceTypePublishedPreKey.allocationSize(value.`oneTimePrekeys`) +
+            FfiConverterSequenceTypePublishedKemPreKey.allocationSize(value.`oneTimeKemPrekeys`)
     )
 
     override fun write(value: Upload, buf: ByteBuffer) {
             FfiConverterByteArray.write(value.`bundle`, buf)
             FfiConverterSequenceTypePublishedPreKey.write(value.`oneTimePrekeys`, buf)
+            FfiConverterSequenceTypePublishedKemPreKey.write(value.`oneTimeKemPrekeys`, buf)
     }
 }
 
@@ -5413,7 +6019,7 @@ public object FfiConverterTypeContentKind: FfiConverterRustBuffer<ContentKind> {
 sealed class CrosswireException: kotlin.Exception() {
     
     /**
-     * A key's bytes are not acceptable (`key.*`).
+     * A key's bytes are not acceptable (`key.*`, and `kem.*` for ML-KEM keys).
      */
     class Key(
         
@@ -5939,6 +6545,94 @@ public object FfiConverterTypeCrosswireError : FfiConverterRustBuffer<CrosswireE
 
 
 
+/**
+ * Whether a KEM prekey serves many sessions or one (SPEC.md 15.3).
+ */
+
+enum class KemPreKeyKind {
+    
+    /**
+     * Served when no one-time KEM prekey is left; kept until the device replaces it.
+     */
+    LAST_RESORT,
+    /**
+     * Served at most once; delete it once a session used it.
+     */
+    ONE_TIME;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKemPreKeyKind: FfiConverterRustBuffer<KemPreKeyKind> {
+    override fun read(buf: ByteBuffer) = try {
+        KemPreKeyKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: KemPreKeyKind) = 4UL
+
+    override fun write(value: KemPreKeyKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Whether a session may be set up without post-quantum protection (SPEC.md 15.6). A bundle or
+ * first message with a KEM prekey always uses PQXDH; the policy decides about the others.
+ */
+
+enum class PostQuantum {
+    
+    /**
+     * Refuse classical setup: `bundle.classical_only` when initiating,
+     * `decrypt.classical_only` when responding. The default.
+     */
+    REQUIRED,
+    /**
+     * Accept classical setup (X3DH) with peers that publish no KEM prekey.
+     */
+    ALLOWED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePostQuantum: FfiConverterRustBuffer<PostQuantum> {
+    override fun read(buf: ByteBuffer) = try {
+        PostQuantum.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PostQuantum) = 4UL
+
+    override fun write(value: PostQuantum, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -6029,6 +6723,38 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
         } else {
             buf.put(1)
             FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeKemPreKey: FfiConverterRustBuffer<KemPreKey?> {
+    override fun read(buf: ByteBuffer): KemPreKey? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeKemPreKey.read(buf)
+    }
+
+    override fun allocationSize(value: KemPreKey?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeKemPreKey.allocationSize(value)
+        }
+    }
+
+    override fun write(value: KemPreKey?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeKemPreKey.write(value, buf)
         }
     }
 }
@@ -6163,6 +6889,34 @@ public object FfiConverterSequenceTypeInboxMessage: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePublishedKemPreKey: FfiConverterRustBuffer<List<PublishedKemPreKey>> {
+    override fun read(buf: ByteBuffer): List<PublishedKemPreKey> {
+        val len = buf.getInt()
+        return List<PublishedKemPreKey>(len) {
+            FfiConverterTypePublishedKemPreKey.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PublishedKemPreKey>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePublishedKemPreKey.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PublishedKemPreKey>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePublishedKemPreKey.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer<List<PublishedPreKey>> {
     override fun read(buf: ByteBuffer): List<PublishedPreKey> {
         val len = buf.getInt()
@@ -6184,6 +6938,40 @@ public object FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer<Li
         }
     }
 }
+        /**
+         * The directory's side: `bundle` (an [`Upload`]'s) with `kem_prekey` from its queue in place
+         * of the last-resort KEM prekey. The signature is checked: a wrong one is
+         * `CrosswireError.Bundle` with code `bundle.bad_signature`.
+         */
+    @Throws(CrosswireException::class) fun `bundleWithKemPrekey`(`bundle`: kotlin.ByteArray, `kemPrekey`: PublishedKemPreKey): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(CrosswireException) { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_func_bundle_with_kem_prekey(
+    
+        
+        FfiConverterByteArray.lower(`bundle`),
+        FfiConverterTypePublishedKemPreKey.lower(`kemPrekey`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The directory's side: `bundle` (an [`Upload`]'s) with `prekey` from its queue added.
+         */
+    @Throws(CrosswireException::class) fun `bundleWithOneTimePrekey`(`bundle`: kotlin.ByteArray, `prekey`: PublishedPreKey): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(CrosswireException) { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_func_bundle_with_one_time_prekey(
+    
+        
+        FfiConverterByteArray.lower(`bundle`),
+        FfiConverterTypePublishedPreKey.lower(`prekey`),_status)
+}
+    )
+    }
+    
+
         /**
          * The version of the crosswire library behind these bindings.
          */ fun `crosswireVersion`(): kotlin.String {
@@ -6229,7 +7017,9 @@ public object FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer<Li
     
 
         /**
-         * Accepts a session from its first message: [`Session::respond`].
+         * Accepts a session from its first classical (X3DH) message (an envelope for which
+         * [`Envelope::is_prekey`]), given the prekeys the message names. A PQXDH message is
+         * `decrypt.session_mismatch` here: use [`session_respond_with`](crate::pq::session_respond_with).
          */
     @Throws(CrosswireException::class) fun `sessionRespond`(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?, `envelope`: kotlin.ByteArray, `context`: kotlin.ByteArray): Responded {
             return FfiConverterTypeResponded.lift(
@@ -6248,7 +7038,7 @@ public object FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer<Li
     
 
         /**
-         * Accepts a session from a first message carrying content: [`Session::respond_content`].
+         * [`session_respond`] for a first message that carries [`Content`].
          */
     @Throws(CrosswireException::class) fun `sessionRespondContent`(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?, `envelope`: kotlin.ByteArray, `context`: kotlin.ByteArray): RespondedContent {
             return FfiConverterTypeRespondedContent.lift(
@@ -6261,6 +7051,53 @@ public object FfiConverterSequenceTypePublishedPreKey: FfiConverterRustBuffer<Li
         FfiConverterOptionalTypeOneTimePreKey.lower(`oneTimePrekey`),
         FfiConverterByteArray.lower(`envelope`),
         FfiConverterByteArray.lower(`context`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * [`session_respond_with`] for a first message that carries [`Content`] (content that does
+         * not decode still starts the session, as `ContentKind.Undecodable`).
+         */
+    @Throws(CrosswireException::class) fun `sessionRespondContentWith`(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?, `kemPrekey`: KemPreKey?, `envelope`: kotlin.ByteArray, `context`: kotlin.ByteArray, `policy`: PostQuantum): RespondedContent {
+            return FfiConverterTypeRespondedContent.lift(
+    uniffiRustCallWithError(CrosswireException) { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_func_session_respond_content_with(
+    
+        
+        FfiConverterTypeIdentityKeyPair.lower(`identity`),
+        FfiConverterTypeSignedPreKey.lower(`signedPrekey`),
+        FfiConverterOptionalTypeOneTimePreKey.lower(`oneTimePrekey`),
+        FfiConverterOptionalTypeKemPreKey.lower(`kemPrekey`),
+        FfiConverterByteArray.lower(`envelope`),
+        FfiConverterByteArray.lower(`context`),
+        FfiConverterTypePostQuantum.lower(`policy`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Accepts a session from its first message, PQXDH or classical, given the prekeys it names
+         * (`Envelope.signed_prekey_id`, `one_time_prekey_id`, `kem_prekey_id`): any other combination
+         * is `decrypt.session_mismatch`; a classical message under [`PostQuantum::Required`] is
+         * `decrypt.classical_only`. Delete a one-time prekey, X25519 or KEM, when you store the
+         * session; keep a last-resort KEM prekey.
+         */
+    @Throws(CrosswireException::class) fun `sessionRespondWith`(`identity`: IdentityKeyPair, `signedPrekey`: SignedPreKey, `oneTimePrekey`: OneTimePreKey?, `kemPrekey`: KemPreKey?, `envelope`: kotlin.ByteArray, `context`: kotlin.ByteArray, `policy`: PostQuantum): Responded {
+            return FfiConverterTypeResponded.lift(
+    uniffiRustCallWithError(CrosswireException) { _status ->
+    UniffiLib.uniffi_crosswire_ffi_fn_func_session_respond_with(
+    
+        
+        FfiConverterTypeIdentityKeyPair.lower(`identity`),
+        FfiConverterTypeSignedPreKey.lower(`signedPrekey`),
+        FfiConverterOptionalTypeOneTimePreKey.lower(`oneTimePrekey`),
+        FfiConverterOptionalTypeKemPreKey.lower(`kemPrekey`),
+        FfiConverterByteArray.lower(`envelope`),
+        FfiConverterByteArray.lower(`context`),
+        FfiConverterTypePostQuantum.lower(`policy`),_status)
 }
     )
     }
