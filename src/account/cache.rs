@@ -126,3 +126,65 @@ pub(super) fn load_record_cached(
     let plaintext = sealer.open(Table::Sessions, key, &row)?;
     Ok(Some((Record::decode(&plaintext)?, None)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::PreKeyBundle;
+    use crate::keys::{IdentityKeyPair, SignedPreKey, SignedPreKeyId};
+    use crate::session::PostQuantum;
+
+    fn session() -> Box<Session> {
+        let rng = &mut rand::rng();
+        let bob = IdentityKeyPair::generate(rng);
+        let spk = SignedPreKey::generate(rng, &bob, SignedPreKeyId(1));
+        let bundle = PreKeyBundle::new(&bob, &spk, None).unwrap();
+        let alice = IdentityKeyPair::generate(rng);
+        Box::new(Session::initiate_with(rng, &alice, &bundle, b"", PostQuantum::Allowed).unwrap())
+    }
+
+    fn record() -> Record {
+        Record {
+            entries: Vec::new(),
+            archived: false,
+        }
+    }
+
+    fn key(i: usize) -> Vec<u8> {
+        (i as u32).to_be_bytes().to_vec()
+    }
+
+    // The cache only saves work, so the account's tests pass without it: these check that it
+    // does hold what it is given, and only that.
+    #[test]
+    fn serves_exactly_the_row_it_was_given() {
+        let mut cache = SessionCache::default();
+        let s = session();
+        cache.put(key(1), b"row".to_vec(), record(), s.clone());
+        assert!(cache.take(&key(1), b"row").is_some());
+        // Taken out: the caller puts it back after its commit.
+        assert!(cache.take(&key(1), b"row").is_none());
+        cache.put(key(1), b"row".to_vec(), record(), s);
+        // Another handle wrote the row: the entry is stale and dropped.
+        assert!(cache.take(&key(1), b"other").is_none());
+        assert!(cache.take(&key(1), b"row").is_none());
+    }
+
+    #[test]
+    fn holds_up_to_its_bound_and_evicts_one_entry_beyond_it() {
+        let mut cache = SessionCache::default();
+        let s = session();
+        for i in 0..SESSION_CACHE_LEN {
+            cache.put(key(i), b"row".to_vec(), record(), s.clone());
+        }
+        assert_eq!(cache.entries.len(), SESSION_CACHE_LEN);
+        // Replacing a cached entry evicts nothing.
+        cache.put(key(0), b"row".to_vec(), record(), s.clone());
+        assert_eq!(cache.entries.len(), SESSION_CACHE_LEN);
+        assert!((0..SESSION_CACHE_LEN).all(|i| cache.entries.contains_key(&key(i))));
+        // A new one evicts exactly one other.
+        cache.put(key(SESSION_CACHE_LEN), b"row".to_vec(), record(), s);
+        assert_eq!(cache.entries.len(), SESSION_CACHE_LEN);
+        assert!(cache.entries.contains_key(&key(SESSION_CACHE_LEN)));
+    }
+}
