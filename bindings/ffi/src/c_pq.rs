@@ -14,6 +14,7 @@ use crate::c_api::{
 };
 use crate::error::CrosswireError;
 use crate::pq::{KemPreKey, KemPreKeyKind, PostQuantum, respond_with};
+use crosswire_glue::Responder;
 
 fn policy(allow_classical: bool) -> PostQuantum {
     if allow_classical {
@@ -153,7 +154,7 @@ pub unsafe extern "C" fn cw_session_respond_with(
         policy: policy(allow_classical),
     };
     // SAFETY: forwarded contract.
-    unsafe { first.respond(out_session, out_plaintext, plaintext_bytes) }
+    unsafe { first.respond_plaintext(out_session, out_plaintext) }
 }
 
 /// [`cw_session_respond_with`] for a first message that carries content.
@@ -184,7 +185,7 @@ pub unsafe extern "C" fn cw_session_respond_content_with(
         policy: policy(allow_classical),
     };
     // SAFETY: forwarded contract.
-    unsafe { first.respond(out_session, out_content, plaintext_content) }
+    unsafe { first.respond_content(out_session, out_content) }
 }
 
 /// For a PQXDH prekey message: sets `*out_present` and the id of the KEM prekey it names in
@@ -227,16 +228,6 @@ pub(crate) struct FirstMessage {
     policy: PostQuantum,
 }
 
-/// The plaintext as `CwBytes` (wiped by `cw_bytes_free`).
-pub(crate) fn plaintext_bytes(plaintext: &[u8]) -> Bytes {
-    Bytes::from_vec(plaintext.to_vec())
-}
-
-/// The plaintext as a `CwContent` handle.
-pub(crate) fn plaintext_content(plaintext: &[u8]) -> *const Content {
-    Arc::into_raw(Content::from_plaintext(plaintext))
-}
-
 impl FirstMessage {
     /// The classical responder's arguments: no KEM prekey, classical setup allowed (what the
     /// core's `Session::respond` does).
@@ -258,17 +249,59 @@ impl FirstMessage {
         }
     }
 
-    /// Responds, then sets `*out_session` and `*out` (the plaintext as `deliver` shapes it).
-    /// Both outputs are checked first, so a null one changes nothing (no one-time prekey is
-    /// spent on a session nobody receives).
+    /// Responds, then sets `*out_session` and `*out_plaintext` (wiped by `cw_bytes_free`).
+    ///
+    /// # Safety
+    /// As [`respond`](Self::respond).
+    pub(crate) unsafe fn respond_plaintext(
+        self,
+        out_session: *mut *const Session,
+        out_plaintext: *mut Bytes,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            self.respond(
+                out_session,
+                out_plaintext,
+                crosswire::Session::respond_with,
+                Bytes::from_vec,
+            )
+        }
+    }
+
+    /// Responds, then sets `*out_session` and `*out_content` (a `CwContent` handle; content
+    /// that does not decode is `CW_CONTENT_KIND_UNDECODABLE`).
+    ///
+    /// # Safety
+    /// As [`respond`](Self::respond).
+    pub(crate) unsafe fn respond_content(
+        self,
+        out_session: *mut *const Session,
+        out_content: *mut *const Content,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            self.respond(
+                out_session,
+                out_content,
+                crosswire::Session::respond_content_with,
+                |received| Arc::into_raw(Content::received(received)),
+            )
+        }
+    }
+
+    /// Responds with `core`, then sets `*out_session` and `*out` (what `core` returned, as
+    /// `deliver` shapes it). Both outputs are checked first, so a null one changes nothing (no
+    /// one-time prekey is spent on a session nobody receives).
     ///
     /// # Safety
     /// The handles are null or live, the buffers readable, the outputs null or writable.
-    pub(crate) unsafe fn respond<T>(
+    unsafe fn respond<P, T>(
         self,
         out_session: *mut *const Session,
         out: *mut T,
-        deliver: fn(&[u8]) -> T,
+        core: Responder<P>,
+        deliver: fn(P) -> T,
     ) -> Status {
         guard(|| {
             non_null(out_session)?;
@@ -284,11 +317,19 @@ impl FirstMessage {
                     context_bytes(self.context.0, self.context.1)?,
                 )
             };
-            let (session, plaintext) =
-                respond_with(identity, spk, opk, kem, envelope, context, self.policy)?;
+            let (session, first) = respond_with(
+                identity,
+                spk,
+                opk,
+                kem,
+                envelope,
+                context,
+                self.policy,
+                core,
+            )?;
             // SAFETY: both checked non-null above; writable by the caller's contract.
             unsafe {
-                write(out, deliver(&plaintext))?;
+                write(out, deliver(first))?;
                 write_handle(out_session, session)
             }
         })
