@@ -188,6 +188,47 @@ pub unsafe extern "C" fn cw_session_respond_content_with(
     unsafe { first.respond_content(out_session, out_content) }
 }
 
+/// For a prekey message: sets `*out_id` to the id of the signed prekey it was sent to (the
+/// `signed_prekey` to respond with). Another envelope is `decrypt.unexpected_message_type`.
+///
+/// # Safety
+/// The buffer is readable; `out_id` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_envelope_signed_prekey_id(
+    envelope: *const u8,
+    envelope_len: usize,
+    out_id: *mut u32,
+) -> Status {
+    guard(|| {
+        non_null(out_id)?;
+        // SAFETY: forwarded contract.
+        let message = unsafe { first_message(envelope, envelope_len) }?;
+        // SAFETY: checked non-null above; writable by the caller's contract.
+        unsafe { write(out_id, message.signed_prekey_id().0) }
+    })
+}
+
+/// For a prekey message that used a one-time prekey: sets `*out_present` and its id in
+/// `*out_id`; one that used none sets `*out_present` to false and leaves `*out_id`. Another
+/// envelope is `decrypt.unexpected_message_type`.
+///
+/// # Safety
+/// The buffer is readable; the outputs are valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_envelope_one_time_prekey_id(
+    envelope: *const u8,
+    envelope_len: usize,
+    out_present: *mut bool,
+    out_id: *mut u32,
+) -> Status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        optional_id(envelope, envelope_len, out_present, out_id, |m| {
+            m.one_time_prekey_id().map(|id| id.0)
+        })
+    }
+}
+
 /// For a PQXDH prekey message: sets `*out_present` and the id of the KEM prekey it names in
 /// `*out_id`; a classical prekey message sets `*out_present` to false and leaves `*out_id`.
 /// Another envelope is `decrypt.unexpected_message_type`.
@@ -201,16 +242,48 @@ pub unsafe extern "C" fn cw_envelope_kem_prekey_id(
     out_present: *mut bool,
     out_id: *mut u32,
 ) -> Status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        optional_id(envelope, envelope_len, out_present, out_id, |m| {
+            m.kem_prekey_id().map(|id| id.0)
+        })
+    }
+}
+
+/// The prekey message in a C caller's envelope buffer.
+///
+/// # Safety
+/// The buffer is readable.
+unsafe fn first_message(
+    envelope: *const u8,
+    envelope_len: usize,
+) -> Result<crosswire::PreKeyMessage, CrosswireError> {
+    // SAFETY: forwarded contract.
+    let envelope = unsafe { envelope_bytes(envelope, envelope_len) }?;
+    Ok(crosswire_glue::prekey_message(envelope)?)
+}
+
+/// Sets `*out_present` and, when present, `*out_id` to the id `field` reads from the prekey
+/// message in the buffer: the convention of every optional id in a first message.
+///
+/// # Safety
+/// The buffer is readable; the outputs are valid for writes.
+unsafe fn optional_id(
+    envelope: *const u8,
+    envelope_len: usize,
+    out_present: *mut bool,
+    out_id: *mut u32,
+    field: fn(&crosswire::PreKeyMessage) -> Option<u32>,
+) -> Status {
     guard(|| {
         non_null(out_present)?;
         non_null(out_id)?;
         // SAFETY: forwarded contract.
-        let envelope = unsafe { envelope_bytes(envelope, envelope_len) }?;
-        let id = crosswire_glue::prekey_message(envelope)?.kem_prekey_id();
+        let id = field(&unsafe { first_message(envelope, envelope_len) }?);
         // SAFETY: both checked non-null above; writable by the caller's contract.
         unsafe {
             if let Some(id) = id {
-                write(out_id, id.0)?;
+                write(out_id, id)?;
             }
             write(out_present, id.is_some())
         }
