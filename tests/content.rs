@@ -6,11 +6,12 @@
 
 use crosswire::{
     AttachmentKind, AttachmentPointer, Body, Content, ContentError, DEFAULT_CHUNK_SIZE,
-    DecryptError, Envelope, Error, IdentityKeyPair, MAX_CAPTION_LEN, MAX_CONTENT_TYPE_LEN,
-    MAX_EMOJI_LEN, MAX_FILE_NAME_LEN, MAX_LOCATOR_LEN, MAX_PLAINTEXT_LEN, MAX_RECEIPT_IDS,
-    MAX_TEXT_LEN, MAX_THUMBNAIL_LEN, MESSAGE_ID_LEN, MediaError, MessageId, OneTimePreKey,
-    OneTimePreKeyId, PADDING_BUCKET, PreKeyBundle, ReceiptKind, Received, ReplyBody, Session,
-    SignedPreKey, SignedPreKeyId, Text, TextFormat, encrypt_attachment,
+    DecryptError, Envelope, Error, IdentityKeyPair, KemPreKeyId, KemPreKeyKind, MAX_CAPTION_LEN,
+    MAX_CONTENT_TYPE_LEN, MAX_EMOJI_LEN, MAX_FILE_NAME_LEN, MAX_LOCATOR_LEN, MAX_PLAINTEXT_LEN,
+    MAX_RECEIPT_IDS, MAX_TEXT_LEN, MAX_THUMBNAIL_LEN, MESSAGE_ID_LEN, MediaError, MessageId,
+    OneTimePreKey, OneTimePreKeyId, PADDING_BUCKET, PostQuantum, PreKeyBundle, ReceiptKind,
+    Received, ReplyBody, Session, SignedKemPreKey, SignedPreKey, SignedPreKeyId, Text, TextFormat,
+    encrypt_attachment,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -400,6 +401,78 @@ fn respond_content_with_undecodable_content_starts_the_session() {
         alice.decrypt_content(&envelope).unwrap(),
         Received::Content(reply)
     );
+}
+
+/// `respond_content_with` is `respond_with` decoding the content: a PQXDH first message (which
+/// `respond_content`, the classical responder, cannot take) gives its content, undecodable
+/// content still starts the session, and the policy decides about a classical first message.
+#[test]
+fn respond_content_with_takes_pqxdh_first_messages_and_the_policy() {
+    let mut rng = ChaCha20Rng::seed_from_u64(310);
+    let alice_id = IdentityKeyPair::generate(&mut rng);
+    let bob_id = IdentityKeyPair::generate(&mut rng);
+    let spk = SignedPreKey::generate(&mut rng, &bob_id, SignedPreKeyId(1));
+    let opk = OneTimePreKey::generate_batch(&mut rng, OneTimePreKeyId(7), 1).remove(0);
+    let kem = SignedKemPreKey::generate(&mut rng, &bob_id, KemPreKeyId(9), KemPreKeyKind::OneTime);
+    let pq = PreKeyBundle::new_pq(&bob_id, &spk, Some(&opk), &kem).unwrap();
+    let hello = Content::text(id(1), 1, "Hi Bob");
+    let newer = content_with(&field_bytes(16, b"sticker"));
+    for first_plaintext in [hello.to_plaintext().unwrap().to_vec(), newer.clone()] {
+        let mut alice = Session::initiate(&mut rng, &alice_id, &pq, b"").unwrap();
+        let first = wire(&alice.encrypt(&mut rng, &first_plaintext).unwrap());
+        let Envelope::PreKey(first) = &first else {
+            panic!("the first message is a prekey message")
+        };
+        assert_eq!(first.kem_prekey_id(), Some(KemPreKeyId(9)));
+        assert_eq!(
+            Session::respond_content(&bob_id, &spk, Some(&opk), first, b"").unwrap_err(),
+            Error::Decrypt(DecryptError::SessionMismatch),
+            "the classical responder cannot take a PQXDH first message"
+        );
+        let (mut bob, received) = Session::respond_content_with(
+            &bob_id,
+            &spk,
+            Some(&opk),
+            Some(&kem),
+            first,
+            b"",
+            PostQuantum::Required,
+        )
+        .unwrap();
+        if first_plaintext == newer {
+            assert_eq!(
+                received,
+                Received::Undecodable {
+                    error: ContentError::Unsupported,
+                    raw: newer.clone().into(),
+                }
+            );
+        } else {
+            assert_eq!(received, Received::Content(hello.clone()));
+        }
+        let reply = Content::text(id(2), 2, "Hello Alice");
+        let envelope = wire(&bob.encrypt_content(&mut rng, &reply).unwrap());
+        assert_eq!(
+            alice.decrypt_content(&envelope).unwrap(),
+            Received::Content(reply)
+        );
+    }
+
+    let classical = PreKeyBundle::new(&bob_id, &spk, None).unwrap();
+    let mut carol =
+        Session::initiate_with(&mut rng, &alice_id, &classical, b"", PostQuantum::Allowed).unwrap();
+    let first = wire(&carol.encrypt_content(&mut rng, &hello).unwrap());
+    let Envelope::PreKey(first) = &first else {
+        panic!("the first message is a prekey message")
+    };
+    let respond =
+        |policy| Session::respond_content_with(&bob_id, &spk, None, None, first, b"", policy);
+    assert_eq!(
+        respond(PostQuantum::Required).unwrap_err(),
+        Error::Decrypt(DecryptError::ClassicalOnly)
+    );
+    let (_, received) = respond(PostQuantum::Allowed).unwrap();
+    assert_eq!(received.into_content().unwrap(), hello);
 }
 
 #[test]

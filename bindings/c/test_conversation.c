@@ -1,8 +1,9 @@
 /* The C ABI end to end, against the generated header (bindings/ffi/include/crosswire.h).
  *
  * Scenario (the core, sans-I/O API; the account layer is test_account.c): Bob publishes a
- * post-quantum bundle (with a one-time KEM prekey); Alice starts a PQXDH session and sends a
- * text; Bob answers from the prekey message with the KEM prekey it names; messages both ways; an
+ * post-quantum bundle (with one of his two one-time prekeys and a one-time KEM prekey); Alice
+ * starts a PQXDH session and sends a text; Bob reads the signed, one-time and KEM prekey ids
+ * the prekey message names, looks those keys up and answers with them; messages both ways; an
  * attachment; a restart (both sessions saved to their own files, every handle released, the
  * sessions reloaded from the files) and more messages both ways; then the typed failures: a
  * tampered envelope, a replay, garbage, a null argument; and the policy: a classical bundle
@@ -16,6 +17,8 @@
 #include <stdint.h>
 
 #include "check.h"
+
+#define ABSENT 0xdeadbeefu /* what an id output holds when nothing was written to it */
 
 /* Alice encrypts `text` as content; Bob decrypts it and must see the same text. */
 static void send_text(const CwSession *from, const CwSession *to, const char *text) {
@@ -70,16 +73,18 @@ int main(int argc, char **argv) {
     /* Bob publishes a bundle. */
     const CwIdentityKeyPair *alice_id = NULL, *bob_id = NULL;
     const CwSignedPreKey *spk = NULL;
-    const CwOneTimePreKey *opk = NULL;
+    /* Bob's one-time prekeys as his storage keeps them, by id; the directory serves one. */
+    const uint32_t opk_ids[2] = {100, 101};
+    const CwOneTimePreKey *opks[2] = {NULL, NULL};
     const CwKemPreKey *kem = NULL;
     const CwPreKeyBundle *bundle = NULL, *fetched = NULL;
     CwBytes published = {0};
     OK(cw_identity_generate(&alice_id));
     OK(cw_identity_generate(&bob_id));
     OK(cw_signed_prekey_generate(bob_id, 1, &spk));
-    OK(cw_one_time_prekey_generate(100, &opk));
+    for (size_t i = 0; i < 2; i++) OK(cw_one_time_prekey_generate(opk_ids[i], &opks[i]));
     OK(cw_kem_prekey_generate(bob_id, 200, true, &kem));
-    OK(cw_bundle_new_pq(bob_id, spk, opk, kem, &bundle));
+    OK(cw_bundle_new_pq(bob_id, spk, opks[1], kem, &bundle));
     OK(cw_bundle_to_bytes(bundle, &published));
 
     /* Alice fetches it and sends the first message. */
@@ -92,12 +97,25 @@ int main(int argc, char **argv) {
     OK(cw_content_text(hello, strlen(hello), &first));
     OK(cw_session_encrypt_content(alice, first, &first_envelope));
 
-    /* It names Bob's KEM prekey; the classical responder cannot take it. */
-    bool has_kem = false;
-    uint32_t kem_id = 0;
+    /* It names the prekeys Bob must respond with: he looks each one up by its id. */
+    uint32_t spk_id = ABSENT, opk_id = ABSENT, kem_id = ABSENT;
+    bool has_opk = false, has_kem = false;
+    OK(cw_envelope_signed_prekey_id(first_envelope.ptr, first_envelope.len, &spk_id));
+    OK(cw_envelope_one_time_prekey_id(first_envelope.ptr, first_envelope.len, &has_opk,
+                                      &opk_id));
     OK(cw_envelope_kem_prekey_id(first_envelope.ptr, first_envelope.len, &has_kem, &kem_id));
-    CHECK(has_kem && kem_id == 200);
+    CHECK(spk_id == 1 && has_opk && opk_id == 101 && has_kem && kem_id == 200);
+    const CwOneTimePreKey *opk = NULL;
+    for (size_t i = 0; i < 2; i++)
+        if (has_opk && opk_ids[i] == opk_id) opk = opks[i];
+    CHECK(opk == opks[1]);
+    /* Bob's other one-time prekey is not the one it names. */
     const CwContent *first_received = NULL;
+    FAILS(cw_session_respond_content_with(bob_id, spk, opks[0], kem, first_envelope.ptr,
+                                          first_envelope.len, NULL, 0, false, &bob,
+                                          &first_received),
+          CW_STATUS_DECRYPT, "decrypt.session_mismatch");
+    /* The classical responder cannot take it. */
     FAILS(cw_session_respond_content(bob_id, spk, opk, first_envelope.ptr, first_envelope.len,
                                      NULL, 0, &bob, &first_received),
           CW_STATUS_DECRYPT, "decrypt.session_mismatch");
@@ -208,8 +226,21 @@ int main(int argc, char **argv) {
     CHECK(carol == NULL);
     OK(cw_session_initiate_with(alice_id, classical, NULL, 0, true, &carol));
     OK(cw_session_encrypt(carol, raw, sizeof raw, &env));
+    /* A classical first message without a one-time prekey: both ids absent, outputs untouched. */
+    spk_id = opk_id = kem_id = ABSENT;
+    OK(cw_envelope_signed_prekey_id(env.ptr, env.len, &spk_id));
+    OK(cw_envelope_one_time_prekey_id(env.ptr, env.len, &has_opk, &opk_id));
     OK(cw_envelope_kem_prekey_id(env.ptr, env.len, &has_kem, &kem_id));
-    CHECK(!has_kem);
+    CHECK(spk_id == 1 && !has_opk && opk_id == ABSENT && !has_kem && kem_id == ABSENT);
+    /* Null outputs change nothing. */
+    FAILS(cw_envelope_signed_prekey_id(env.ptr, env.len, NULL), CW_STATUS_INVALID_ARGUMENT,
+          "binding.invalid_argument");
+    FAILS(cw_envelope_one_time_prekey_id(env.ptr, env.len, NULL, &opk_id),
+          CW_STATUS_INVALID_ARGUMENT, "binding.invalid_argument");
+    FAILS(cw_envelope_one_time_prekey_id(env.ptr, env.len, &has_opk, NULL),
+          CW_STATUS_INVALID_ARGUMENT, "binding.invalid_argument");
+    FAILS(cw_envelope_signed_prekey_id(NULL, 4, &spk_id), CW_STATUS_INVALID_ARGUMENT,
+          "binding.invalid_argument");
     FAILS(cw_session_respond_with(bob_id, spk, NULL, NULL, env.ptr, env.len, NULL, 0, false,
                                   &dave, &pt),
           CW_STATUS_DECRYPT, "decrypt.classical_only");
@@ -222,15 +253,26 @@ int main(int argc, char **argv) {
     /* Lengths beyond the core's bounds are refused before anything is read. */
     FAILS(cw_envelope_kem_prekey_id(raw, SIZE_MAX, &has_kem, &kem_id), CW_STATUS_WIRE,
           "wire.too_large");
+    FAILS(cw_envelope_signed_prekey_id(raw, SIZE_MAX, &spk_id), CW_STATUS_WIRE,
+          "wire.too_large");
+    FAILS(cw_envelope_one_time_prekey_id(raw, SIZE_MAX, &has_opk, &opk_id), CW_STATUS_WIRE,
+          "wire.too_large");
     FAILS(cw_session_respond_with(bob_id, spk, NULL, NULL, raw, SIZE_MAX, NULL, 0, true, &dave,
                                   &pt),
           CW_STATUS_WIRE, "wire.too_large");
     FAILS(cw_session_initiate_with(alice_id, classical, raw, SIZE_MAX, true, &carol),
           CW_STATUS_INVALID_ARGUMENT, "context.too_large");
-    /* Not a prekey message: no KEM prekey id to read. */
+    /* Not a prekey message: no prekey id to read, outputs untouched. */
     OK(cw_session_encrypt(dave, raw, sizeof raw, &env));
+    spk_id = opk_id = kem_id = ABSENT;
+    has_opk = has_kem = true;
     FAILS(cw_envelope_kem_prekey_id(env.ptr, env.len, &has_kem, &kem_id), CW_STATUS_DECRYPT,
           "decrypt.unexpected_message_type");
+    FAILS(cw_envelope_signed_prekey_id(env.ptr, env.len, &spk_id), CW_STATUS_DECRYPT,
+          "decrypt.unexpected_message_type");
+    FAILS(cw_envelope_one_time_prekey_id(env.ptr, env.len, &has_opk, &opk_id),
+          CW_STATUS_DECRYPT, "decrypt.unexpected_message_type");
+    CHECK(spk_id == ABSENT && opk_id == ABSENT && kem_id == ABSENT && has_opk && has_kem);
     cw_bytes_free(env);
     cw_session_free(dave);
     cw_session_free(carol);
@@ -246,7 +288,7 @@ int main(int argc, char **argv) {
     cw_bytes_free(published);
     cw_bundle_free(bundle);
     cw_kem_prekey_free(kem);
-    cw_one_time_prekey_free(opk);
+    for (size_t i = 0; i < 2; i++) cw_one_time_prekey_free(opks[i]);
     cw_signed_prekey_free(spk);
     cw_identity_free(alice_id);
     cw_identity_free(bob_id);

@@ -1,7 +1,7 @@
 //! Sending and receiving [`Content`] over a [`Session`] (SPEC.md, content in sessions).
 //!
-//! These wrap [`Session::encrypt`], [`Session::decrypt`] and [`Session::respond`] with
-//! [`Content::to_plaintext`] and [`Content::from_plaintext`].
+//! These wrap [`Session::encrypt`], [`Session::decrypt`], [`Session::respond`] and
+//! [`Session::respond_with`] with [`Content::to_plaintext`] and [`Content::from_plaintext`].
 //!
 //! Content is checked *after* the ratchet authenticated it. An authentic message whose content
 //! does not decode (malformed, or of a kind only a newer version knows) is still a delivered
@@ -16,12 +16,13 @@ use zeroize::Zeroizing;
 
 use super::Content;
 use crate::error::{ContentError, Error};
+use crate::kem_prekey::SignedKemPreKey;
 use crate::keys::{IdentityKeyPair, OneTimePreKey, SignedPreKey};
-use crate::session::Session;
+use crate::session::{PostQuantum, Session};
 use crate::wire::{Envelope, PreKeyMessage};
 
-/// An authentic message received with [`Session::decrypt_content`] or
-/// [`Session::respond_content`]: its content, or why the content could not be decoded.
+/// An authentic message received with [`Session::decrypt_content`],
+/// [`Session::respond_content`] or [`Session::respond_content_with`]: its content, or why the content could not be decoded.
 ///
 /// Either way the message key is used up and the session has advanced: save the session.
 // Returned once per message and matched at once, never stored in bulk: boxing the content to
@@ -107,6 +108,30 @@ impl Session {
     ) -> Result<(Session, Received), Error> {
         let (session, plaintext) =
             Session::respond(identity, signed_prekey, one_time_prekey, message, context)?;
+        Ok((session, Received::decode(plaintext)))
+    }
+
+    /// [`Session::respond_with`] (PQXDH or classical, under `policy`), decoding the first
+    /// message's content as [`respond_content`](Self::respond_content) does: content that does
+    /// not decode still starts the session ([`Received::Undecodable`]).
+    pub fn respond_content_with(
+        identity: &IdentityKeyPair,
+        signed_prekey: &SignedPreKey,
+        one_time_prekey: Option<&OneTimePreKey>,
+        kem_prekey: Option<&SignedKemPreKey>,
+        message: &PreKeyMessage,
+        context: &[u8],
+        policy: PostQuantum,
+    ) -> Result<(Session, Received), Error> {
+        let (session, plaintext) = Session::respond_with(
+            identity,
+            signed_prekey,
+            one_time_prekey,
+            kem_prekey,
+            message,
+            context,
+            policy,
+        )?;
         Ok((session, Received::decode(plaintext)))
     }
 }

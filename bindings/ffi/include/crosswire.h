@@ -928,6 +928,30 @@ CwStatus cw_session_respond_content_with(const CwIdentityKeyPair *identity,
                                          const CwContent **out_content);
 
 /*
+ For a prekey message: sets `*out_id` to the id of the signed prekey it was sent to (the
+ `signed_prekey` to respond with). Another envelope is `decrypt.unexpected_message_type`.
+
+ # Safety
+ The buffer is readable; `out_id` is valid for a write.
+ */
+CwStatus cw_envelope_signed_prekey_id(const uint8_t *envelope,
+                                      size_t envelope_len,
+                                      uint32_t *out_id);
+
+/*
+ For a prekey message that used a one-time prekey: sets `*out_present` and its id in
+ `*out_id`; one that used none sets `*out_present` to false and leaves `*out_id`. Another
+ envelope is `decrypt.unexpected_message_type`.
+
+ # Safety
+ The buffer is readable; the outputs are valid for writes.
+ */
+CwStatus cw_envelope_one_time_prekey_id(const uint8_t *envelope,
+                                        size_t envelope_len,
+                                        bool *out_present,
+                                        uint32_t *out_id);
+
+/*
  For a PQXDH prekey message: sets `*out_present` and the id of the KEM prekey it names in
  `*out_id`; a classical prekey message sets `*out_present` to false and leaves `*out_id`.
  Another envelope is `decrypt.unexpected_message_type`.

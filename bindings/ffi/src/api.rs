@@ -445,16 +445,11 @@ pub enum ContentKind {
 pub struct Content(Option<crosswire::Content>);
 
 impl Content {
-    fn received(received: Received) -> Arc<Self> {
+    pub(crate) fn received(received: Received) -> Arc<Self> {
         Arc::new(Content(match received {
             Received::Content(c) => Some(c),
             _ => None,
         }))
-    }
-
-    /// A first message's plaintext as content; [`ContentKind::Undecodable`] if it is not.
-    pub(crate) fn from_plaintext(plaintext: &[u8]) -> Arc<Self> {
-        Arc::new(Content(crosswire::Content::from_plaintext(plaintext).ok()))
     }
 
     pub(crate) fn from_core(content: crosswire::Content) -> Arc<Self> {

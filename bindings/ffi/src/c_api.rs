@@ -22,7 +22,7 @@ use crate::api::{
     Content, ContentKind, IdentityKeyPair, OneTimePreKey, PreKeyBundle, SealedAttachment, Session,
     SignedPreKey,
 };
-use crate::c_pq::{FirstMessage, plaintext_bytes, plaintext_content};
+use crate::c_pq::FirstMessage;
 use crate::error::{CrosswireError, codes};
 
 type Result<T> = std::result::Result<T, CrosswireError>;
@@ -551,7 +551,7 @@ pub unsafe extern "C" fn cw_session_respond(
         (context, context_len),
     );
     // SAFETY: forwarded contract.
-    unsafe { first.respond(out_session, out_plaintext, plaintext_bytes) }
+    unsafe { first.respond_plaintext(out_session, out_plaintext) }
 }
 
 /// [`cw_session_respond`] for a first message that carries content.
@@ -578,7 +578,7 @@ pub unsafe extern "C" fn cw_session_respond_content(
         (context, context_len),
     );
     // SAFETY: forwarded contract.
-    unsafe { first.respond(out_session, out_content, plaintext_content) }
+    unsafe { first.respond_content(out_session, out_content) }
 }
 
 /// Encrypts a message; sets the envelope to send.

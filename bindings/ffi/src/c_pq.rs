@@ -14,6 +14,7 @@ use crate::c_api::{
 };
 use crate::error::CrosswireError;
 use crate::pq::{KemPreKey, KemPreKeyKind, PostQuantum, respond_with};
+use crosswire_glue::Responder;
 
 fn policy(allow_classical: bool) -> PostQuantum {
     if allow_classical {
@@ -153,7 +154,7 @@ pub unsafe extern "C" fn cw_session_respond_with(
         policy: policy(allow_classical),
     };
     // SAFETY: forwarded contract.
-    unsafe { first.respond(out_session, out_plaintext, plaintext_bytes) }
+    unsafe { first.respond_plaintext(out_session, out_plaintext) }
 }
 
 /// [`cw_session_respond_with`] for a first message that carries content.
@@ -184,7 +185,48 @@ pub unsafe extern "C" fn cw_session_respond_content_with(
         policy: policy(allow_classical),
     };
     // SAFETY: forwarded contract.
-    unsafe { first.respond(out_session, out_content, plaintext_content) }
+    unsafe { first.respond_content(out_session, out_content) }
+}
+
+/// For a prekey message: sets `*out_id` to the id of the signed prekey it was sent to (the
+/// `signed_prekey` to respond with). Another envelope is `decrypt.unexpected_message_type`.
+///
+/// # Safety
+/// The buffer is readable; `out_id` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_envelope_signed_prekey_id(
+    envelope: *const u8,
+    envelope_len: usize,
+    out_id: *mut u32,
+) -> Status {
+    guard(|| {
+        non_null(out_id)?;
+        // SAFETY: forwarded contract.
+        let message = unsafe { first_message(envelope, envelope_len) }?;
+        // SAFETY: checked non-null above; writable by the caller's contract.
+        unsafe { write(out_id, message.signed_prekey_id().0) }
+    })
+}
+
+/// For a prekey message that used a one-time prekey: sets `*out_present` and its id in
+/// `*out_id`; one that used none sets `*out_present` to false and leaves `*out_id`. Another
+/// envelope is `decrypt.unexpected_message_type`.
+///
+/// # Safety
+/// The buffer is readable; the outputs are valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cw_envelope_one_time_prekey_id(
+    envelope: *const u8,
+    envelope_len: usize,
+    out_present: *mut bool,
+    out_id: *mut u32,
+) -> Status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        optional_id(envelope, envelope_len, out_present, out_id, |m| {
+            m.one_time_prekey_id().map(|id| id.0)
+        })
+    }
 }
 
 /// For a PQXDH prekey message: sets `*out_present` and the id of the KEM prekey it names in
@@ -200,16 +242,48 @@ pub unsafe extern "C" fn cw_envelope_kem_prekey_id(
     out_present: *mut bool,
     out_id: *mut u32,
 ) -> Status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        optional_id(envelope, envelope_len, out_present, out_id, |m| {
+            m.kem_prekey_id().map(|id| id.0)
+        })
+    }
+}
+
+/// The prekey message in a C caller's envelope buffer.
+///
+/// # Safety
+/// The buffer is readable.
+unsafe fn first_message(
+    envelope: *const u8,
+    envelope_len: usize,
+) -> Result<crosswire::PreKeyMessage, CrosswireError> {
+    // SAFETY: forwarded contract.
+    let envelope = unsafe { envelope_bytes(envelope, envelope_len) }?;
+    Ok(crosswire_glue::prekey_message(envelope)?)
+}
+
+/// Sets `*out_present` and, when present, `*out_id` to the id `field` reads from the prekey
+/// message in the buffer: the convention of every optional id in a first message.
+///
+/// # Safety
+/// The buffer is readable; the outputs are valid for writes.
+unsafe fn optional_id(
+    envelope: *const u8,
+    envelope_len: usize,
+    out_present: *mut bool,
+    out_id: *mut u32,
+    field: fn(&crosswire::PreKeyMessage) -> Option<u32>,
+) -> Status {
     guard(|| {
         non_null(out_present)?;
         non_null(out_id)?;
         // SAFETY: forwarded contract.
-        let envelope = unsafe { envelope_bytes(envelope, envelope_len) }?;
-        let id = crosswire_glue::prekey_message(envelope)?.kem_prekey_id();
+        let id = field(&unsafe { first_message(envelope, envelope_len) }?);
         // SAFETY: both checked non-null above; writable by the caller's contract.
         unsafe {
             if let Some(id) = id {
-                write(out_id, id.0)?;
+                write(out_id, id)?;
             }
             write(out_present, id.is_some())
         }
@@ -225,16 +299,6 @@ pub(crate) struct FirstMessage {
     envelope: (*const u8, usize),
     context: (*const u8, usize),
     policy: PostQuantum,
-}
-
-/// The plaintext as `CwBytes` (wiped by `cw_bytes_free`).
-pub(crate) fn plaintext_bytes(plaintext: &[u8]) -> Bytes {
-    Bytes::from_vec(plaintext.to_vec())
-}
-
-/// The plaintext as a `CwContent` handle.
-pub(crate) fn plaintext_content(plaintext: &[u8]) -> *const Content {
-    Arc::into_raw(Content::from_plaintext(plaintext))
 }
 
 impl FirstMessage {
@@ -258,17 +322,59 @@ impl FirstMessage {
         }
     }
 
-    /// Responds, then sets `*out_session` and `*out` (the plaintext as `deliver` shapes it).
-    /// Both outputs are checked first, so a null one changes nothing (no one-time prekey is
-    /// spent on a session nobody receives).
+    /// Responds, then sets `*out_session` and `*out_plaintext` (wiped by `cw_bytes_free`).
+    ///
+    /// # Safety
+    /// As [`respond`](Self::respond).
+    pub(crate) unsafe fn respond_plaintext(
+        self,
+        out_session: *mut *const Session,
+        out_plaintext: *mut Bytes,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            self.respond(
+                out_session,
+                out_plaintext,
+                crosswire::Session::respond_with,
+                Bytes::from_vec,
+            )
+        }
+    }
+
+    /// Responds, then sets `*out_session` and `*out_content` (a `CwContent` handle; content
+    /// that does not decode is `CW_CONTENT_KIND_UNDECODABLE`).
+    ///
+    /// # Safety
+    /// As [`respond`](Self::respond).
+    pub(crate) unsafe fn respond_content(
+        self,
+        out_session: *mut *const Session,
+        out_content: *mut *const Content,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            self.respond(
+                out_session,
+                out_content,
+                crosswire::Session::respond_content_with,
+                |received| Arc::into_raw(Content::received(received)),
+            )
+        }
+    }
+
+    /// Responds with `core`, then sets `*out_session` and `*out` (what `core` returned, as
+    /// `deliver` shapes it). Both outputs are checked first, so a null one changes nothing (no
+    /// one-time prekey is spent on a session nobody receives).
     ///
     /// # Safety
     /// The handles are null or live, the buffers readable, the outputs null or writable.
-    pub(crate) unsafe fn respond<T>(
+    unsafe fn respond<P, T>(
         self,
         out_session: *mut *const Session,
         out: *mut T,
-        deliver: fn(&[u8]) -> T,
+        core: Responder<P>,
+        deliver: fn(P) -> T,
     ) -> Status {
         guard(|| {
             non_null(out_session)?;
@@ -284,11 +390,19 @@ impl FirstMessage {
                     context_bytes(self.context.0, self.context.1)?,
                 )
             };
-            let (session, plaintext) =
-                respond_with(identity, spk, opk, kem, envelope, context, self.policy)?;
+            let (session, first) = respond_with(
+                identity,
+                spk,
+                opk,
+                kem,
+                envelope,
+                context,
+                self.policy,
+                core,
+            )?;
             // SAFETY: both checked non-null above; writable by the caller's contract.
             unsafe {
-                write(out, deliver(&plaintext))?;
+                write(out, deliver(first))?;
                 write_handle(out_session, session)
             }
         })

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use zeroize::Zeroizing;
+use crosswire_glue::Responder;
 
 use crate::api::{
     Content, IdentityKeyPair, OneTimePreKey, Responded, RespondedContent, Session, SignedPreKey,
@@ -101,8 +101,10 @@ impl KemPreKey {
     }
 }
 
-/// The responder of SPEC.md 15.6: the session and the first message's plaintext.
-pub(crate) fn respond_with(
+/// The responder of SPEC.md 15.6: the session and what `core` (the core's `respond_with` or
+/// `respond_content_with`) makes of the first message.
+#[allow(clippy::too_many_arguments)] // the responder's arguments, one per prekey, and the core's
+pub(crate) fn respond_with<T>(
     identity: &IdentityKeyPair,
     signed_prekey: &SignedPreKey,
     one_time_prekey: Option<&OneTimePreKey>,
@@ -110,9 +112,10 @@ pub(crate) fn respond_with(
     envelope: &[u8],
     context: &[u8],
     policy: PostQuantum,
-) -> Result<(Arc<Session>, Zeroizing<Vec<u8>>)> {
+    core: Responder<T>,
+) -> Result<(Arc<Session>, T)> {
     let message = prekey_message(envelope)?;
-    let (session, plaintext) = crosswire::Session::respond_with(
+    let (session, first) = core(
         &identity.0,
         &signed_prekey.0,
         one_time_prekey.map(|k| &k.0),
@@ -121,7 +124,7 @@ pub(crate) fn respond_with(
         context,
         policy.into(),
     )?;
-    Ok((Session::wrap(session), Zeroizing::new(plaintext)))
+    Ok((Session::wrap(session), first))
 }
 
 /// Accepts a session from its first message, PQXDH or classical, given the prekeys it names
@@ -147,11 +150,9 @@ pub fn session_respond_with(
         &envelope,
         &context,
         policy,
+        crosswire::Session::respond_with,
     )?;
-    Ok(Responded {
-        session,
-        plaintext: plaintext.to_vec(),
-    })
+    Ok(Responded { session, plaintext })
 }
 
 /// [`session_respond_with`] for a first message that carries [`Content`] (content that does
@@ -166,7 +167,7 @@ pub fn session_respond_content_with(
     context: Vec<u8>,
     policy: PostQuantum,
 ) -> Result<RespondedContent> {
-    let (session, plaintext) = respond_with(
+    let (session, received) = respond_with(
         identity,
         signed_prekey,
         one_time_prekey.as_deref(),
@@ -174,10 +175,11 @@ pub fn session_respond_content_with(
         &envelope,
         &context,
         policy,
+        crosswire::Session::respond_content_with,
     )?;
     Ok(RespondedContent {
         session,
-        content: Content::from_plaintext(&plaintext),
+        content: Content::received(received),
     })
 }
 

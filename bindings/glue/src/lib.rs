@@ -10,8 +10,9 @@
 
 use crosswire::account::{self, AccountError};
 use crosswire::{
-    BundleError, Error, KemPreKeyId, KemPublicKey, OneTimePreKeyId, PreKeyBundle, PreKeyMessage,
-    PublicKey, SIGNATURE_LEN,
+    BundleError, Error, IdentityKeyPair, KemPreKeyId, KemPublicKey, OneTimePreKey, OneTimePreKeyId,
+    PostQuantum, PreKeyBundle, PreKeyMessage, PublicKey, SIGNATURE_LEN, Session, SignedKemPreKey,
+    SignedPreKey,
 };
 
 /// A one-time prekey to add to the directory's queue.
@@ -141,6 +142,19 @@ pub fn prekey_message(envelope: &[u8]) -> Result<PreKeyMessage, Error> {
         )),
     }
 }
+
+/// One of the core's two responders, which differ only in what they return with the session:
+/// [`Session::respond_with`] (the plaintext) or [`Session::respond_content_with`] (the decoded
+/// content). A binding's responder takes one, so its plaintext and content calls share the rest.
+pub type Responder<T> = fn(
+    &IdentityKeyPair,
+    &SignedPreKey,
+    Option<&OneTimePreKey>,
+    Option<&SignedKemPreKey>,
+    &PreKeyMessage,
+    &[u8],
+    PostQuantum,
+) -> Result<(Session, T), Error>;
 
 #[cfg(test)]
 mod tests {

@@ -118,11 +118,6 @@ impl Content {
         Content(Some(content))
     }
 
-    /// A first message's plaintext as content; `ContentKind.UNDECODABLE` if it is not.
-    pub(crate) fn from_plaintext(plaintext: &[u8]) -> Self {
-        Content(crosswire::Content::from_plaintext(plaintext).ok())
-    }
-
     /// The content to send; undecodable (received) content cannot be sent on.
     pub(crate) fn content(&self) -> Result<&crosswire::Content, Failure> {
         self.0

@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
+use crosswire_glue::Responder;
 use pyo3::prelude::*;
-use zeroize::Zeroizing;
 
 use crate::content::Content;
 use crate::error::{Failure, guard};
@@ -108,11 +108,12 @@ pub(crate) struct FirstMessage<'a, 'py> {
 }
 
 impl FirstMessage<'_, '_> {
-    /// The responder of SPEC.md 15.6: the session and the first message's plaintext.
-    fn respond(self, py: Python<'_>) -> PyResult<(Py<Session>, Zeroizing<Vec<u8>>)> {
-        let (session, plaintext) = guard(py, || -> Result<_, Failure> {
+    /// The responder of SPEC.md 15.6: the session and what `core` (the core's `respond_with` or
+    /// `respond_content_with`) makes of the first message.
+    fn respond<T>(self, py: Python<'_>, core: Responder<T>) -> PyResult<(Py<Session>, T)> {
+        let (session, first) = guard(py, || -> Result<_, Failure> {
             let message = prekey_message(&self.envelope)?;
-            Ok(crosswire::Session::respond_with(
+            Ok(core(
                 &self.identity.0,
                 &self.signed_prekey.0,
                 self.one_time_prekey.as_deref().map(|k| &k.0),
@@ -122,28 +123,22 @@ impl FirstMessage<'_, '_> {
                 self.policy.into(),
             )?)
         })?;
-        Ok((
-            Py::new(py, Session::wrap(session))?,
-            Zeroizing::new(plaintext),
-        ))
+        Ok((Py::new(py, Session::wrap(session))?, first))
     }
 
     /// The new session and the plaintext.
     pub(crate) fn responded(self, py: Python<'_>) -> PyResult<Responded> {
-        let (session, plaintext) = self.respond(py)?;
-        Ok(Responded {
-            session,
-            plaintext: plaintext.to_vec(),
-        })
+        let (session, plaintext) = self.respond(py, crosswire::Session::respond_with)?;
+        Ok(Responded { session, plaintext })
     }
 
     /// The new session and the plaintext as content (content that does not decode still
     /// starts the session, as `ContentKind.UNDECODABLE`).
     pub(crate) fn responded_content(self, py: Python<'_>) -> PyResult<RespondedContent> {
-        let (session, plaintext) = self.respond(py)?;
+        let (session, received) = self.respond(py, crosswire::Session::respond_content_with)?;
         Ok(RespondedContent {
             session,
-            content: Py::new(py, Content::from_plaintext(&plaintext))?,
+            content: Py::new(py, Content::received(received))?,
         })
     }
 }

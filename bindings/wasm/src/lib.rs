@@ -2,7 +2,8 @@
 //!
 //! The same objects as the UniFFI bindings (bindings/ffi): the account layer ([`Account`], over
 //! a `MemoryStore` whose sealed rows the application persists) and the core's identities,
-//! prekeys, bundles, sessions, content and attachments. Randomness comes from the platform CSPRNG
+//! prekeys (KEM prekeys too), bundles, envelopes, sessions (PQXDH by default), content and
+//! attachments. Randomness comes from the platform CSPRNG
 //! (`crypto.getRandomValues`, through getrandom's `wasm_js` backend) unless the caller passes a
 //! [`RandomSource`]: that hook exists so that tests can replay the random values recorded in
 //! the committed test vectors and check the wasm build byte for byte. Applications leave it out.
@@ -12,6 +13,7 @@
 
 mod account;
 mod error;
+mod pq;
 mod rng;
 
 use wasm_bindgen::prelude::*;
@@ -22,6 +24,7 @@ pub use account::{
     PublishedPreKey, Upload, bundle_with_kem_prekey, bundle_with_one_time_prekey,
 };
 pub use error::CrosswireError;
+pub use pq::{Envelope, KemPreKey};
 pub use rng::RandomSource;
 
 use crosswire::{AttachmentKind, AttachmentPointer, Body, Received};
@@ -118,21 +121,24 @@ pub struct PreKeyBundle(crosswire::PreKeyBundle);
 
 #[wasm_bindgen]
 impl PreKeyBundle {
-    /// The bundle of `identity` with `signedPreKey` and no one-time prekey.
+    /// The classical (version 1) bundle of `identity` with `signedPreKey` and no one-time
+    /// prekey; `Session.initiate` refuses it (`bundle.classical_only`), `initiateWith` with
+    /// `"allowed"` takes it. [`postQuantum`](Self::post_quantum) makes a bundle with a KEM
+    /// prekey.
     #[wasm_bindgen(constructor)]
     pub fn new(identity: &IdentityKeyPair, signed_prekey: &SignedPreKey) -> Result<PreKeyBundle> {
-        PreKeyBundle::build(identity, signed_prekey, None)
+        PreKeyBundle::build(identity, signed_prekey, None, None)
     }
 
-    /// The bundle of `identity` with `signedPreKey` and `oneTimePreKey`. (A separate function
-    /// because wasm-bindgen cannot borrow an optional object.)
+    /// The classical bundle of `identity` with `signedPreKey` and `oneTimePreKey`. (A separate
+    /// function because wasm-bindgen cannot borrow an optional object.)
     #[wasm_bindgen(js_name = withOneTimePreKey)]
     pub fn with_one_time_prekey(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         one_time_prekey: &OneTimePreKey,
     ) -> Result<PreKeyBundle> {
-        PreKeyBundle::build(identity, signed_prekey, Some(one_time_prekey))
+        PreKeyBundle::build(identity, signed_prekey, Some(one_time_prekey), None)
     }
 
     /// Decodes a bundle and verifies its signature.
@@ -161,12 +167,13 @@ impl PreKeyBundle {
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         one_time_prekey: Option<&OneTimePreKey>,
+        kem_prekey: Option<&KemPreKey>,
     ) -> Result<PreKeyBundle> {
-        let bundle = crosswire::PreKeyBundle::new(
-            &identity.0,
-            &signed_prekey.0,
-            one_time_prekey.map(|k| &k.0),
-        )
+        let (identity, spk, opk) = (&identity.0, &signed_prekey.0, one_time_prekey.map(|k| &k.0));
+        let bundle = match kem_prekey {
+            Some(kem) => crosswire::PreKeyBundle::new_pq(identity, spk, opk, &kem.0),
+            None => crosswire::PreKeyBundle::new(identity, spk, opk),
+        }
         .map_err(crosswire::Error::Bundle)?;
         Ok(PreKeyBundle(bundle))
     }
@@ -200,29 +207,26 @@ impl Responded {
 pub struct Session(crosswire::Session);
 
 impl Session {
+    /// The responder of SPEC.md 15.6 with the prekeys the first message names. Without a KEM
+    /// prekey it is the core's classical `Session::respond` (classical setup allowed, a PQXDH
+    /// message `decrypt.session_mismatch`); with one, PQXDH, where the policy plays no part.
     fn accept(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         one_time_prekey: Option<&OneTimePreKey>,
+        kem_prekey: Option<&KemPreKey>,
         envelope: &[u8],
         context: &[u8],
     ) -> Result<Responded> {
-        let message =
-            match crosswire::Envelope::from_bytes(envelope).map_err(crosswire::Error::Wire)? {
-                crosswire::Envelope::PreKey(p) => *p,
-                _ => {
-                    return Err(crosswire::Error::Decrypt(
-                        crosswire::DecryptError::UnexpectedMessageType,
-                    )
-                    .into());
-                }
-            };
-        let (session, plaintext) = crosswire::Session::respond(
+        let message = crosswire_glue::prekey_message(envelope)?;
+        let (session, plaintext) = crosswire::Session::respond_with(
             &identity.0,
             &signed_prekey.0,
             one_time_prekey.map(|k| &k.0),
+            kem_prekey.map(|k| &k.0),
             &message,
             context,
+            crosswire::PostQuantum::Allowed,
         )?;
         Ok(Responded {
             session: Some(Session(session)),
@@ -233,38 +237,32 @@ impl Session {
 
 #[wasm_bindgen]
 impl Session {
-    /// Starts a session with the owner of `bundle`; `context` is associated data both sides
-    /// agree on (empty if none).
+    /// Starts a session with the owner of `bundle`: PQXDH, as the bundle carries a KEM prekey
+    /// (SPEC.md 15.6); a classical bundle is refused (`bundle.classical_only`), `initiateWith`
+    /// with `"allowed"` accepts it. `context` is associated data both sides agree on (empty if
+    /// none).
     pub fn initiate(
         identity: &IdentityKeyPair,
         bundle: &PreKeyBundle,
         context: &[u8],
         rng: Option<RandomSource>,
     ) -> Result<Session> {
-        with_rng(rng, |r| {
-            // Classical X3DH: these bindings do not expose KEM prekeys yet, so no bundle they
-            // build carries one (SPEC.md 15.6).
-            Ok(Session(crosswire::Session::initiate_with(
-                r,
-                &identity.0,
-                &bundle.0,
-                context,
-                crosswire::PostQuantum::Allowed,
-            )?))
-        })
+        Session::initiate_with(identity, bundle, context, "required", rng)
     }
 
-    /// Accepts a session from a first message that used no one-time prekey.
+    /// Accepts a session from a classical (X3DH) first message that used no one-time prekey. A
+    /// PQXDH message (`Envelope.kemPreKeyId` set) is `decrypt.session_mismatch` here: use
+    /// `respondPostQuantum`.
     pub fn respond(
         identity: &IdentityKeyPair,
         signed_prekey: &SignedPreKey,
         envelope: &[u8],
         context: &[u8],
     ) -> Result<Responded> {
-        Session::accept(identity, signed_prekey, None, envelope, context)
+        Session::accept(identity, signed_prekey, None, None, envelope, context)
     }
 
-    /// Accepts a session from a first message that used `oneTimePreKey`.
+    /// Accepts a session from a classical first message that used `oneTimePreKey`.
     #[wasm_bindgen(js_name = respondWithOneTimePreKey)]
     pub fn respond_with_one_time_prekey(
         identity: &IdentityKeyPair,
@@ -277,6 +275,7 @@ impl Session {
             identity,
             signed_prekey,
             Some(one_time_prekey),
+            None,
             envelope,
             context,
         )

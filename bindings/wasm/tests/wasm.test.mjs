@@ -52,11 +52,14 @@ test("conversation between two wasm devices", () => {
   const bobId = cw.IdentityKeyPair.generate();
   const spk = cw.SignedPreKey.generate(bobId, 1);
   const opk = cw.OneTimePreKey.generate(7);
-  const published = cw.PreKeyBundle.withOneTimePreKey(bobId, spk, opk).toBytes();
+  const kem = cw.KemPreKey.generate(bobId, 8, "one-time");
+  const published = cw.PreKeyBundle.postQuantumWithOneTimePreKey(bobId, spk, opk, kem).toBytes();
 
   let alice = cw.Session.initiate(aliceId, cw.PreKeyBundle.fromBytes(published), new Uint8Array());
   const first = alice.encryptContent(cw.Content.text("Hi Bob"));
-  const responded = cw.Session.respondWithOneTimePreKey(bobId, spk, opk, first, new Uint8Array());
+  assert.equal(cw.Envelope.fromBytes(first).kemPreKeyId, 8);
+  const responded = cw.Session.respondPostQuantumWithOneTimePreKey(bobId, spk, opk, kem, first,
+    new Uint8Array());
   let bob = responded.takeSession();
   assert.ok(responded.plaintext.length > 0);
 
@@ -132,9 +135,10 @@ test("ratchet.json: every envelope and plaintext of every conversation", () => {
     const opk = c.one_time_prekey_id === null ? undefined : replay([c.one_time_prekey_secret],
       (r) => cw.OneTimePreKey.generate(c.one_time_prekey_id, r));
     const bundle = opk ? cw.PreKeyBundle.withOneTimePreKey(bob, spk, opk) : new cw.PreKeyBundle(bob, spk);
+    // Classical (X3DH) conversations: the explicit policy lets the initiator take the bundle.
     const sessions = {
       alice: replay([c.ephemeral_secret, c.initiator_ratchet_secret],
-        (r) => cw.Session.initiate(alice, bundle, context, r)),
+        (r) => cw.Session.initiateWith(alice, bundle, context, "allowed", r)),
       bob: null,
     };
     const sent = [];
