@@ -9,6 +9,7 @@
 //! fuzz crate and the test crates include this directory with `#[path]`; it uses only the public
 //! API of crosswire and `rand`'s `ChaCha20Rng`.
 
+pub(crate) mod account;
 pub(crate) mod content;
 pub(crate) mod decode;
 pub(crate) mod decrypt;
@@ -40,4 +41,6 @@ pub(crate) const TARGETS: &[Target] = &[
         group::group_distribution_decode,
     ),
     ("group_state_decode", group::group_state_decode),
+    ("account_decrypt", account::account_decrypt),
+    ("store_import", account::store_import),
 ];

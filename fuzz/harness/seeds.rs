@@ -96,6 +96,32 @@ pub(crate) fn all() -> Vec<Seed> {
         add("interaction", name, encode(setup, &ops));
     }
 
+    let a = super::account::account_fixture();
+    for (i, envelope) in a.from_bob.iter().enumerate() {
+        add(
+            "account_decrypt",
+            &format!("from-bob-{i}"),
+            envelope.clone(),
+        );
+    }
+    let mut forged = a.from_bob[0].clone();
+    if let Some(last) = forged.last_mut() {
+        *last ^= 1;
+    }
+    add("account_decrypt", "from-bob-0-bad-tag", forged);
+    add("account_decrypt", "own-first-message", a.to_bob.clone());
+    add(
+        "store_import",
+        "alice-after-first-message",
+        a.export.clone(),
+    );
+    add(
+        "store_import",
+        "truncated",
+        a.export[..a.export.len() - 1].to_vec(),
+    );
+    add("store_import", "empty-store", b"CWMS\x01\0\0\0\0".to_vec());
+
     for (name, content) in contents() {
         let plaintext = content
             .to_plaintext()
