@@ -46,7 +46,7 @@ declare -A want=()
 while IFS= read -r path; do
     case "$path" in
         src/content/*) want[content]=1; want[heap_content]=1 ;;
-        src/media/*) want[media]=1 ;;
+        src/media/*) want[media]=1; want[heap_content]=1 ;;
         src/account/*) want[account]=1; want[multi_device]=1 ;;
         src/store/*) want[store_backends]=1; want[account]=1 ;;
         src/group/*) want[group]=1 ;;

@@ -551,6 +551,12 @@ fn malformed_padding_is_rejected() {
         Content::from_plaintext(&vec![0; MAX_PLAINTEXT_LEN + PADDING_BUCKET]),
         Err(ContentError::TooLarge)
     );
+    // The size bound admits exactly MAX_PLAINTEXT_LEN bytes (SPEC.md 9.2 step 1 is `>`): those
+    // pass it and fail on their padding, as 131072 is no multiple of 160.
+    assert_eq!(
+        Content::from_plaintext(&vec![0x80; MAX_PLAINTEXT_LEN]),
+        Err(ContentError::BadPadding)
+    );
 }
 
 #[test]

@@ -8,9 +8,11 @@ use std::io::{self, Read, Write};
 
 use crosswire::rand_core::{TryCryptoRng, TryRng};
 use crosswire::{
-    AttachmentDecryptor, AttachmentEncryptor, AttachmentKey, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
-    MIN_CHUNK_SIZE, MediaError, SealedAttachment, decrypt_attachment, decrypt_attachment_in_place,
-    encrypt_attachment, encrypt_attachment_in_place,
+    AttachmentDecryptor, AttachmentEncryptor, AttachmentKey, AttachmentKind, AttachmentPointer,
+    DEFAULT_CHUNK_SIZE, MAX_CAPTION_LEN, MAX_CHUNK_SIZE, MAX_CONTENT_TYPE_LEN, MAX_FILE_NAME_LEN,
+    MAX_LOCATOR_LEN, MAX_THUMBNAIL_LEN, MIN_CHUNK_SIZE, MediaError, SealedAttachment,
+    decrypt_attachment, decrypt_attachment_in_place, encrypt_attachment,
+    encrypt_attachment_in_place,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -907,4 +909,94 @@ fn random_access_checks_the_key_commitment() {
         decrypt_attachment(&full(&k1), &blob).map(|p| p.len()),
         Ok(64)
     );
+}
+
+/// Each pointer bound is exact and checked on its own: the figures are SPEC.md's, written out
+/// (not the constants, so a changed constant fails here), every field at its bound is accepted
+/// with all the others at theirs, and any one field a byte over is refused alone.
+#[test]
+fn pointer_field_bounds_are_exact_and_independent() {
+    assert_eq!(
+        [
+            MAX_CONTENT_TYPE_LEN,
+            MAX_LOCATOR_LEN,
+            MAX_THUMBNAIL_LEN,
+            MAX_CAPTION_LEN,
+            MAX_FILE_NAME_LEN
+        ],
+        [255, 2048, 32 * 1024, 4096, 255]
+    );
+    let sealed =
+        SealedAttachment::new(AttachmentKey::from_bytes(&[1; 32]), 10, S, [2; 32]).unwrap();
+    let at_bounds = |over: Option<usize>| {
+        let len = |field: usize, bound: usize| bound + usize::from(over == Some(field));
+        let mut p = AttachmentPointer::new(
+            sealed.clone(),
+            AttachmentKind::Photo,
+            "t".repeat(len(0, 255)),
+            "l".repeat(len(1, 2048)),
+        );
+        p.thumbnail = vec![7; len(2, 32 * 1024)];
+        p.caption = "c".repeat(len(3, 4096));
+        p.file_name = "f".repeat(len(4, 255));
+        p
+    };
+    assert_eq!(at_bounds(None).validate(), Ok(()));
+    for field in 0..5 {
+        assert_eq!(
+            at_bounds(Some(field)).validate(),
+            Err(MediaError::FieldTooLong),
+            "field {field} one byte over"
+        );
+    }
+    let mut no_locator = at_bounds(None);
+    no_locator.locator.clear();
+    assert_eq!(no_locator.validate(), Err(MediaError::InvalidPointer));
+    let minimal = AttachmentPointer::new(sealed, AttachmentKind::File, "", "l");
+    assert_eq!(minimal.validate(), Ok(()));
+}
+
+/// Keys compare by every byte: two keys differing only in their first or only in their last
+/// byte are different keys, and so are the attachments they seal.
+#[test]
+fn attachment_keys_compare_by_value() {
+    let mut bytes = [0x5a; 32];
+    let key = AttachmentKey::from_bytes(&bytes);
+    assert_eq!(key, AttachmentKey::from_bytes(&[0x5a; 32]));
+    for i in [0, 31] {
+        bytes = [0x5a; 32];
+        bytes[i] ^= 1;
+        let other = AttachmentKey::from_bytes(&bytes);
+        assert_ne!(key, other, "byte {i}");
+        let sealed = |k: &AttachmentKey| SealedAttachment::new(k.clone(), 1, S, [0; 32]).unwrap();
+        assert_ne!(sealed(&key), sealed(&other), "byte {i}");
+    }
+}
+
+/// `flush` reaches the inner writer on both sides: what a chunk emitted is pushed out of a
+/// buffering writer by `flush`, before `finish`.
+#[test]
+fn flush_flushes_the_inner_writer() {
+    let data = pattern(SU + 1);
+    let mut enc = AttachmentEncryptor::new(
+        &mut ChaCha20Rng::seed_from_u64(30),
+        io::BufWriter::new(Vec::new()),
+        S,
+    )
+    .unwrap();
+    // The first chunk is emitted once the byte after it arrives; it waits in the BufWriter.
+    enc.write_all(&data).unwrap();
+    assert!(enc.get_ref().get_ref().is_empty());
+    enc.flush().unwrap();
+    assert_eq!(enc.get_ref().get_ref().len(), COMMIT + STRIDE);
+    let (inner, sealed) = enc.finish().unwrap();
+    let ct = inner.into_inner().unwrap();
+
+    let mut dec = AttachmentDecryptor::new(&sealed, io::BufWriter::new(Vec::new()));
+    dec.write_all(&ct[..COMMIT + STRIDE]).unwrap();
+    assert!(dec.get_ref().get_ref().is_empty());
+    dec.flush().unwrap();
+    assert_eq!(dec.get_ref().get_ref().as_slice(), &data[..SU]);
+    dec.write_all(&ct[COMMIT + STRIDE..]).unwrap();
+    assert_eq!(dec.finish().unwrap().into_inner().unwrap(), data);
 }

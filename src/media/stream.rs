@@ -351,4 +351,35 @@ mod tests {
             assert_eq!(dec.finish().unwrap(), data);
         }
     }
+
+    /// The chunk index bound at its edge, which a real file reaches only after 4 TiB: index
+    /// 2^32 - 1 may be sealed as the last chunk, but not followed by another.
+    #[test]
+    fn chunk_index_bound_is_exact() {
+        let chunk_size = crate::MIN_CHUNK_SIZE;
+        let full = vec![0x44u8; chunk_size as usize];
+        let at_index = |index: u64| {
+            let mut rng = ChaCha20Rng::seed_from_u64(3);
+            let mut enc = AttachmentEncryptor::new(&mut rng, Vec::new(), chunk_size).unwrap();
+            enc.index = index;
+            enc.write_all(&full).unwrap();
+            enc
+        };
+        let last = u64::from(u32::MAX);
+        // More data after the last possible chunk: refused, and nothing written.
+        let mut enc = at_index(last);
+        let err = enc.write(b"x").unwrap_err();
+        assert_eq!(MediaError::from_io(&err), Some(MediaError::TooLarge));
+        assert!(enc.get_ref().is_empty());
+        // The chunk before it may still be followed by one.
+        let mut enc = at_index(last - 1);
+        assert_eq!(enc.write(b"x").unwrap(), 1);
+        assert_eq!(
+            enc.get_ref().len(),
+            COMMITMENT_LEN + chunk_size as usize + TAG_LEN
+        );
+        // And the last possible chunk may end the file.
+        let (out, _) = at_index(last).finish().unwrap();
+        assert_eq!(out.len(), COMMITMENT_LEN + chunk_size as usize + TAG_LEN);
+    }
 }
