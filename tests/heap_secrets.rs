@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crosswire::{
-    Envelope, GroupId, GroupReceiver, GroupSender, IdentityKey, IdentityKeyPair,
+    Envelope, GroupId, GroupReceiver, GroupSender, IdentityKey, IdentityKeyPair, KemKeyPair,
     MAX_SENDER_KEY_STATES, PreKeyBundle, SenderKeyDistribution, SenderKeyMessage, Session,
     SignedPreKey, SignedPreKeyId,
 };
@@ -543,5 +543,24 @@ fn group_sender_frees_no_secret() {
             step(&mut real);
         }
         drop(real);
+    });
+}
+
+// KEM key pairs (SPEC.md 15.2): the expanded decapsulation key ends with the seed's second half
+// `z` (FIPS 203: dk = dk_PKE || ek || H(ek) || z), so a freed, unwiped expanded key shows `z`.
+
+#[test]
+fn kem_key_pair_frees_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let seed = [0x5a; 64];
+    let z: [u8; 32] = seed[32..].try_into().unwrap();
+    let key_pair = KemKeyPair::from_seed(&seed);
+    let copy = key_pair.clone();
+    assert_no_secret_freed("drop of a KEM key pair and its clone", &[z], || {
+        drop(key_pair);
+        drop(copy);
+    });
+    assert_no_secret_freed("a KEM key pair made and dropped", &[z], || {
+        drop(KemKeyPair::from_seed(&seed))
     });
 }

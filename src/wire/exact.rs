@@ -62,3 +62,62 @@ impl prost::bytes::Buf for WipingBuf<'_> {
         prost::bytes::Bytes::from_owner(zeroize::Zeroizing::new(head.to_vec()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    use prost::Message;
+
+    use super::*;
+    use crate::proto::RatchetMessage;
+
+    /// How often `wipe` ran; only `same_length_non_canonical_encodings_are_refused` calls it.
+    static WIPED: AtomicUsize = AtomicUsize::new(0);
+
+    fn wipe(m: &mut RatchetMessage) {
+        zeroize::Zeroize::zeroize(&mut m.ciphertext);
+        WIPED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The fields of a message in another order have the canonical encoding's length, so the
+    /// length check lets them through and only comparing the bytes refuses them. Both decoders
+    /// must refuse, and the secret one must wipe what it half decoded.
+    #[test]
+    fn same_length_non_canonical_encodings_are_refused() {
+        let message = RatchetMessage {
+            ratchet_key: vec![9; 32],
+            previous_counter: 3,
+            counter: 300,
+            salt: vec![5; 16],
+            ciphertext: vec![1; 40],
+        };
+        let canonical = message.encode_to_vec();
+        // Field 1 (the ratchet key: key byte, length byte, 32 bytes) moved to the end.
+        assert_eq!(canonical[..2], [0x0a, 32]);
+        let mut reordered = canonical[34..].to_vec();
+        reordered.extend_from_slice(&canonical[..34]);
+        assert_eq!(
+            RatchetMessage::decode(&reordered[..]).as_ref(),
+            Ok(&message)
+        );
+
+        assert_eq!(decode_exact(&canonical).as_ref(), Some(&message));
+        assert_eq!(decode_exact::<RatchetMessage>(&reordered), None);
+        assert_eq!(
+            decode_exact_secret(&canonical, wipe).as_ref(),
+            Some(&message)
+        );
+        assert_eq!(
+            WIPED.load(Ordering::SeqCst),
+            0,
+            "an accepted message is kept"
+        );
+        assert_eq!(decode_exact_secret(&reordered, wipe), None);
+        assert_eq!(
+            WIPED.load(Ordering::SeqCst),
+            1,
+            "a refused message is wiped"
+        );
+    }
+}
