@@ -236,6 +236,20 @@ fn decrypt_with_skips_frees_no_secret() {
     check_steps("decrypt with skips", &p.alice, &steps);
 }
 
+/// A session's first skip grows its store from empty: the growth arithmetic's edge, where
+/// there are no seeds yet to double and the room must come from the count alone.
+#[test]
+fn a_first_skip_frees_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut p = pair(4);
+    let msgs = messages(&mut p, 10);
+    let steps: Vec<Step<'_>> = vec![
+        // Skips 9 keys into an empty store.
+        Box::new(|s| drop(s.decrypt(&msgs[9]).unwrap())),
+    ];
+    check_steps("a first skip", &p.alice, &steps);
+}
+
 #[test]
 fn a_new_chain_frees_no_secret() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
