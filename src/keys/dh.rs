@@ -131,7 +131,7 @@ impl fmt::Debug for KeyPair {
     }
 }
 
-/// X25519 with the contributory check every crosswire DH makes (SPEC.md section 2.4).
+/// X25519 with the contributory check every crosswire DH makes (SPEC.md section 2.3).
 pub(crate) fn diffie_hellman(
     secret: &StaticSecret,
     theirs: &PublicKey,
