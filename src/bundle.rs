@@ -265,6 +265,29 @@ mod tests {
         }
     }
 
+    /// The public accessors report what the bundle was made of, after a round trip through its
+    /// encoding: the signed prekey's signature, and the KEM prekey of a version 2 bundle only.
+    #[test]
+    fn accessors_return_the_published_keys() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let spk = SignedPreKey::generate(&mut rng, &id, SignedPreKeyId(1));
+        let kem = SignedKemPreKey::generate(&mut rng, &id, KemPreKeyId(5), KemPreKeyKind::OneTime);
+        let classical = PreKeyBundle::new(&id, &spk, None).unwrap();
+        let pq = PreKeyBundle::new_pq(&id, &spk, None, &kem).unwrap();
+        for b in [&classical, &pq] {
+            let b = PreKeyBundle::from_bytes(&b.to_bytes()).unwrap();
+            assert_eq!(b.signature(), spk.signature());
+        }
+        let classical = PreKeyBundle::from_bytes(&classical.to_bytes()).unwrap();
+        assert_eq!(classical.kem_prekey(), None);
+        let pq = PreKeyBundle::from_bytes(&pq.to_bytes()).unwrap();
+        assert_eq!(
+            pq.kem_prekey(),
+            Some((KemPreKeyId(5), KemPreKeyKind::OneTime, kem.public()))
+        );
+    }
+
     #[test]
     fn every_single_bit_flip_is_rejected() {
         let (_, b) = bundle(true);

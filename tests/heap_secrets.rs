@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crosswire::{
-    Envelope, GroupId, GroupReceiver, GroupSender, IdentityKey, IdentityKeyPair,
+    Envelope, GroupId, GroupReceiver, GroupSender, IdentityKey, IdentityKeyPair, KemKeyPair,
     MAX_SENDER_KEY_STATES, PreKeyBundle, SenderKeyDistribution, SenderKeyMessage, Session,
     SignedPreKey, SignedPreKeyId,
 };
@@ -234,6 +234,20 @@ fn decrypt_with_skips_frees_no_secret() {
         Box::new(|s| assert!(s.decrypt(&msgs[150]).is_err())),
     ];
     check_steps("decrypt with skips", &p.alice, &steps);
+}
+
+/// A session's first skip grows its store from empty: the growth arithmetic's edge, where
+/// there are no seeds yet to double and the room must come from the count alone.
+#[test]
+fn a_first_skip_frees_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut p = pair(4);
+    let msgs = messages(&mut p, 10);
+    let steps: Vec<Step<'_>> = vec![
+        // Skips 9 keys into an empty store.
+        Box::new(|s| drop(s.decrypt(&msgs[9]).unwrap())),
+    ];
+    check_steps("a first skip", &p.alice, &steps);
 }
 
 #[test]
@@ -543,5 +557,24 @@ fn group_sender_frees_no_secret() {
             step(&mut real);
         }
         drop(real);
+    });
+}
+
+// KEM key pairs (SPEC.md 15.2): the expanded decapsulation key ends with the seed's second half
+// `z` (FIPS 203: dk = dk_PKE || ek || H(ek) || z), so a freed, unwiped expanded key shows `z`.
+
+#[test]
+fn kem_key_pair_frees_no_secret() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let seed = [0x5a; 64];
+    let z: [u8; 32] = seed[32..].try_into().unwrap();
+    let key_pair = KemKeyPair::from_seed(&seed);
+    let copy = key_pair.clone();
+    assert_no_secret_freed("drop of a KEM key pair and its clone", &[z], || {
+        drop(key_pair);
+        drop(copy);
+    });
+    assert_no_secret_freed("a KEM key pair made and dropped", &[z], || {
+        drop(KemKeyPair::from_seed(&seed))
     });
 }

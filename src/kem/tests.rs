@@ -179,3 +179,46 @@ fn secrets_never_print() {
         "{printed}"
     );
 }
+
+/// The printed forms themselves, written out: a `Debug` that printed nothing would also print
+/// no secret. Public values show their first 16 bytes, secrets `[redacted]`.
+#[test]
+fn debug_prints_a_prefix_of_public_values_and_redacts_secrets() {
+    let ciphertext = KemCiphertext::from_bytes(&[0xab; KEM_CIPHERTEXT_LEN]).unwrap();
+    assert_eq!(
+        format!("{ciphertext:?}"),
+        "KemCiphertext(abababababababababababababababab..)"
+    );
+    let kp = KemKeyPair::from_seed(&[7; KEM_SEED_LEN]);
+    let prefix = hex::encode(&kp.public().as_bytes()[..16]);
+    assert_eq!(
+        format!("{:?}", kp.public()),
+        format!("KemPublicKey({prefix}..)")
+    );
+    assert_eq!(
+        format!("{kp:?}"),
+        format!("KemKeyPair {{ public: KemPublicKey({prefix}..), secret: [redacted] }}")
+    );
+    let (_, ss) = encapsulate(&mut ChaCha20Rng::seed_from_u64(1), kp.public());
+    assert_eq!(format!("{ss:?}"), "KemSharedSecret([redacted])");
+}
+
+/// `KemError::code` is the code the crate's `Error` reports for it (the names SPEC.md 1.1
+/// lists), and each error has its own message.
+#[test]
+fn errors_have_their_codes_and_distinct_messages() {
+    let all = [
+        (KemError::InvalidLength, "kem.invalid_length"),
+        (KemError::InvalidPublicKey, "kem.invalid_public_key"),
+        (KemError::UnknownKind, "kem.unknown_kind"),
+        (KemError::BadSignature, "kem.bad_signature"),
+    ];
+    let mut messages = std::collections::HashSet::new();
+    for (e, code) in all {
+        assert_eq!(e.code(), code);
+        assert_eq!(e.code(), crate::Error::Kem(e).code());
+        let message = e.to_string();
+        assert!(!message.is_empty(), "{e:?}");
+        assert!(messages.insert(message), "{e:?}");
+    }
+}
