@@ -451,6 +451,35 @@ mod sqlite_only {
     }
 
     #[test]
+    fn a_directory_is_not_a_store_and_is_left_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(
+            open(&path).err(),
+            Some(StoreError::Io("not a regular file".into()))
+        );
+        assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0);
+    }
+
+    /// A path the operating system cannot resolve (here a link to itself) fails with the
+    /// operating system's own error, and no store is built beside it.
+    #[cfg(unix)]
+    #[test]
+    fn an_unresolvable_path_is_its_io_error_and_nothing_is_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        std::os::unix::fs::symlink(&path, &path).unwrap();
+        let expected = std::fs::metadata(&path).unwrap_err().to_string();
+        assert_eq!(open(&path).err(), Some(StoreError::Io(expected)));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["device.sqlite"]);
+    }
+
+    #[test]
     fn zero_length_file_is_corrupt_not_a_new_store() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("device.sqlite");
