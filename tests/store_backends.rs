@@ -500,12 +500,46 @@ mod sqlite_only {
 
     #[test]
     fn missing_table_is_corrupt() {
+        // Every table, including those the latest schema version introduced.
+        for table in Table::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let path = populated(dir.path());
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(&format!("DROP TABLE {}", table.name()))
+                .unwrap();
+            drop(conn);
+            assert_open_fails(&path, &StoreError::Corrupt);
+        }
+    }
+
+    /// Damage that opening does not read (open reads the first row of each table) is what
+    /// `integrity_check` is for: a garbage page anywhere in the file fails it.
+    #[test]
+    fn integrity_check_finds_a_damaged_page_that_open_does_not_read() {
         let dir = tempfile::tempdir().unwrap();
-        let path = populated(dir.path());
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE inbox").unwrap();
-        drop(conn);
-        assert_open_fails(&path, &StoreError::Corrupt);
+        let original = std::fs::read(populated(dir.path())).unwrap();
+        let page = 4096;
+        assert_eq!(
+            original[36..40],
+            [0; 4],
+            "no free pages: every page is in use"
+        );
+        let mut opened = 0;
+        for n in 1..original.len() / page {
+            let mut damaged = original.clone();
+            damaged[n * page..(n + 1) * page].fill(0xff);
+            let path = dir.path().join(format!("damaged-{n}.sqlite"));
+            std::fs::write(&path, &damaged).unwrap();
+            if let Ok(mut store) = open(&path) {
+                opened += 1;
+                assert_eq!(
+                    store.integrity_check(),
+                    Err(StoreError::Corrupt),
+                    "page {n}"
+                );
+            }
+        }
+        assert!(opened > 0, "every damaged page showed at open already");
     }
 
     #[test]
