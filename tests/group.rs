@@ -485,3 +485,10 @@ fn a_signed_message_that_does_not_decrypt_changes_nothing() {
     assert_eq!(r.decrypt(&from, &second).unwrap(), b"second");
     assert_eq!(r.decrypt(&from, &first).unwrap(), b"first");
 }
+
+/// A group id is not secret: Debug prints it whole, in hex, so logs can name the group.
+#[test]
+fn group_id_debug_is_its_hex() {
+    let id = GroupId::from_bytes([0xab; 32]);
+    assert_eq!(format!("{id:?}"), format!("GroupId({})", "ab".repeat(32)));
+}

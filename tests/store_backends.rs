@@ -479,6 +479,27 @@ mod sqlite_only {
         assert_eq!(names, ["device.sqlite"]);
     }
 
+    /// SQLite writes a 65536-byte page size as 1 in the header (a u16 cannot hold it): such a
+    /// store opens, and reads back every row.
+    #[test]
+    fn a_store_with_64_kib_pages_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = DELETE; PRAGMA page_size = 65536; VACUUM; \
+             PRAGMA journal_mode = WAL;",
+        )
+        .unwrap();
+        drop(conn);
+        assert_eq!(std::fs::read(&path).unwrap()[16..18], [0, 1]);
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        for (table, key, value) in populated_rows() {
+            assert_eq!(tx.get(table, &key).unwrap(), Some(value));
+        }
+    }
+
     #[test]
     fn zero_length_file_is_corrupt_not_a_new_store() {
         let dir = tempfile::tempdir().unwrap();
