@@ -485,3 +485,25 @@ fn a_signed_message_that_does_not_decrypt_changes_nothing() {
     assert_eq!(r.decrypt(&from, &second).unwrap(), b"second");
     assert_eq!(r.decrypt(&from, &first).unwrap(), b"first");
 }
+
+/// A group id is not secret: Debug prints it whole, in hex, so logs can name the group.
+#[test]
+fn group_id_debug_is_its_hex() {
+    let id = GroupId::from_bytes([0xab; 32]);
+    assert_eq!(format!("{id:?}"), format!("GroupId({})", "ab".repeat(32)));
+}
+
+/// `iteration` is the position of the next message: each message takes one, and the message
+/// and a fresh distribution carry it.
+#[test]
+fn sender_iteration_counts_messages() {
+    let (mut rng, mut ds) = setup(31, 1);
+    let start = ds[0].sender.iteration();
+    for n in 0..3 {
+        let msg = ds[0].sender.encrypt(&mut rng, b"hi").unwrap();
+        assert_eq!(msg.iteration(), start + n);
+        assert_eq!(ds[0].sender.iteration(), start + n + 1);
+    }
+    assert_eq!(ds[0].sender.distribution().iteration(), start + 3);
+    assert_eq!(start, 0, "a new sender starts at position 0");
+}

@@ -11,6 +11,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use crosswire::store::{MemoryStore, StoreError};
 use crosswire::{
     AttachmentKey, AttachmentKind, AttachmentPointer, Body, Content, ContentError,
     MAX_PLAINTEXT_LEN, MAX_RECEIPT_IDS, MAX_STATE_LEN, MessageId, PADDING_BUCKET, ReplyBody,
@@ -160,4 +161,21 @@ fn attachment_key_is_not_left_in_freed_heap() {
     drop(std::hint::black_box(key.to_vec()));
     PATTERN.with(|p| p.set(None));
     assert_eq!(FOUND.with(Cell::get), 1);
+}
+
+/// A `MemoryStore` export announcing more rows than its length can hold (each takes 9 bytes
+/// at least) is refused before a row is read: nothing is allocated.
+#[test]
+fn memory_store_import_refuses_an_impossible_count_before_reading_rows() {
+    let mut blob = b"CWMS\x01".to_vec();
+    // 13 rows announced; the 109 bytes that follow could hold 12 at most.
+    blob.extend_from_slice(&13u32.to_be_bytes());
+    // One whole row: table 0, a 100-byte key, an empty value.
+    blob.push(0);
+    blob.extend_from_slice(&100u32.to_be_bytes());
+    blob.extend_from_slice(&[7; 100]);
+    blob.extend_from_slice(&0u32.to_be_bytes());
+    let (result, allocated) = allocated_by(|| MemoryStore::import(&blob).map(|_| ()));
+    assert_eq!(result, Err(StoreError::Corrupt));
+    assert_eq!(allocated, 0);
 }

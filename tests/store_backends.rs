@@ -451,6 +451,56 @@ mod sqlite_only {
     }
 
     #[test]
+    fn a_directory_is_not_a_store_and_is_left_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(
+            open(&path).err(),
+            Some(StoreError::Io("not a regular file".into()))
+        );
+        assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0);
+    }
+
+    /// A path the operating system cannot resolve (here a link to itself) fails with the
+    /// operating system's own error, and no store is built beside it.
+    #[cfg(unix)]
+    #[test]
+    fn an_unresolvable_path_is_its_io_error_and_nothing_is_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        std::os::unix::fs::symlink(&path, &path).unwrap();
+        let expected = std::fs::metadata(&path).unwrap_err().to_string();
+        assert_eq!(open(&path).err(), Some(StoreError::Io(expected)));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["device.sqlite"]);
+    }
+
+    /// SQLite writes a 65536-byte page size as 1 in the header (a u16 cannot hold it): such a
+    /// store opens, and reads back every row.
+    #[test]
+    fn a_store_with_64_kib_pages_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = DELETE; PRAGMA page_size = 65536; VACUUM; \
+             PRAGMA journal_mode = WAL;",
+        )
+        .unwrap();
+        drop(conn);
+        assert_eq!(std::fs::read(&path).unwrap()[16..18], [0, 1]);
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        for (table, key, value) in populated_rows() {
+            assert_eq!(tx.get(table, &key).unwrap(), Some(value));
+        }
+    }
+
+    #[test]
     fn zero_length_file_is_corrupt_not_a_new_store() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("device.sqlite");
@@ -471,12 +521,46 @@ mod sqlite_only {
 
     #[test]
     fn missing_table_is_corrupt() {
+        // Every table, including those the latest schema version introduced.
+        for table in Table::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let path = populated(dir.path());
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(&format!("DROP TABLE {}", table.name()))
+                .unwrap();
+            drop(conn);
+            assert_open_fails(&path, &StoreError::Corrupt);
+        }
+    }
+
+    /// Damage that opening does not read (open reads the first row of each table) is what
+    /// `integrity_check` is for: a garbage page anywhere in the file fails it.
+    #[test]
+    fn integrity_check_finds_a_damaged_page_that_open_does_not_read() {
         let dir = tempfile::tempdir().unwrap();
-        let path = populated(dir.path());
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE inbox").unwrap();
-        drop(conn);
-        assert_open_fails(&path, &StoreError::Corrupt);
+        let original = std::fs::read(populated(dir.path())).unwrap();
+        let page = 4096;
+        assert_eq!(
+            original[36..40],
+            [0; 4],
+            "no free pages: every page is in use"
+        );
+        let mut opened = 0;
+        for n in 1..original.len() / page {
+            let mut damaged = original.clone();
+            damaged[n * page..(n + 1) * page].fill(0xff);
+            let path = dir.path().join(format!("damaged-{n}.sqlite"));
+            std::fs::write(&path, &damaged).unwrap();
+            if let Ok(mut store) = open(&path) {
+                opened += 1;
+                assert_eq!(
+                    store.integrity_check(),
+                    Err(StoreError::Corrupt),
+                    "page {n}"
+                );
+            }
+        }
+        assert!(opened > 0, "every damaged page showed at open already");
     }
 
     #[test]

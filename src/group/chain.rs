@@ -132,4 +132,15 @@ mod tests {
         assert_eq!(chain.as_bytes(), &hmac_sha256(&ck, &[2]));
         assert_ne!(LABEL_GROUP_MESSAGE, crate::kdf::LABEL_MESSAGE);
     }
+
+    /// The redacted forms, written out: the type and a placeholder, never a byte of the key.
+    #[test]
+    fn debug_prints_the_type_and_redacts_the_key() {
+        let mut chain = SenderChainKey::new([0xab; KEY_LEN]);
+        assert_eq!(format!("{chain:?}"), "SenderChainKey([redacted])");
+        let seed = chain.advance();
+        assert_eq!(format!("{seed:?}"), "SenderMessageSeed([redacted])");
+        let key = seed.message_key(&[0; SALT_LEN]);
+        assert_eq!(format!("{key:?}"), "SenderMessageKey([redacted])");
+    }
 }

@@ -150,4 +150,23 @@ mod tests {
             "state.malformed"
         );
     }
+
+    #[test]
+    fn display_gives_each_error_its_own_message() {
+        let shown: BTreeSet<String> = own().iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), own().len(), "two errors share a message");
+        assert!(!shown.contains(""));
+        assert_eq!(
+            GroupError::BadSignature.to_string(),
+            "bad group message signature"
+        );
+        assert_eq!(
+            GroupError::Content(ContentError::Malformed).to_string(),
+            format!("invalid content: {}", ContentError::Malformed)
+        );
+        assert_eq!(
+            GroupError::State(StateError::Malformed).to_string(),
+            format!("group state: {}", StateError::Malformed)
+        );
+    }
 }

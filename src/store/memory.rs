@@ -270,7 +270,10 @@ mod tests {
             "00", "00000001", "62", "00000002", "7879", // meta "b" = "xy"
             "05", "00000002", "0001", "00000000", // inbox 00 01 = ""
         );
-        assert_eq!(hex::encode(store.export()), expected);
+        let export = store.export();
+        assert_eq!(hex::encode(&export), expected);
+        // Sized up front (Vec::with_capacity is exact): the export is never copied by growth.
+        assert_eq!(export.capacity(), export.len());
         let back = MemoryStore::import(&store.export()).unwrap();
         assert_eq!(back.rows, store.rows);
         assert_eq!(
@@ -335,5 +338,16 @@ mod tests {
                 "prefix {n}"
             );
         }
+    }
+
+    /// Debug shows how many rows there are, never a key or a value.
+    #[test]
+    fn debug_shows_only_the_row_count() {
+        let mut store = MemoryStore::new();
+        let mut tx = store.transaction().unwrap();
+        tx.put(Table::Meta, b"key", b"value").unwrap();
+        tx.put(Table::Inbox, b"key", b"value").unwrap();
+        tx.commit().unwrap();
+        assert_eq!(format!("{store:?}"), "MemoryStore { rows: 2 }");
     }
 }

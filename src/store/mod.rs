@@ -187,4 +187,35 @@ mod tests {
             assert_eq!(table.index(), i);
         }
     }
+
+    /// Display is what an application logs: each variant says what happened in its own words,
+    /// with the schema version or the backend's message it carries.
+    #[test]
+    fn display_describes_each_error() {
+        let cases = [
+            (
+                StoreError::WrongKey,
+                "the storage key does not open this store",
+            ),
+            (
+                StoreError::Corrupt,
+                "the store is corrupt or was tampered with",
+            ),
+            (
+                StoreError::Busy,
+                "the store is locked by another connection",
+            ),
+            (
+                StoreError::NewerSchema(7),
+                "the store has schema version 7, newer than this crosswire",
+            ),
+            (
+                StoreError::Io("disk full".into()),
+                "store I/O error: disk full",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+    }
 }

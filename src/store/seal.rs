@@ -231,6 +231,9 @@ mod tests {
             &**s.open(Table::Sessions, b"bob.1", &row).unwrap(),
             b"secret"
         );
+        let empty = s.seal(rng, Table::Meta, b"", b"").unwrap();
+        assert_eq!(empty.len(), SEAL_OVERHEAD);
+        assert_eq!(&**s.open(Table::Meta, b"", &empty).unwrap(), b"");
         let corrupt = Err(StoreError::Corrupt);
         assert_eq!(s.open(Table::Sessions, b"bob.2", &row), corrupt);
         assert_eq!(s.open(Table::Identities, b"bob.1", &row), corrupt);

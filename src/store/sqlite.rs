@@ -634,4 +634,16 @@ mod tests {
         assert_eq!(pragma(&full, "synchronous"), 2);
         assert_eq!(pragma(&full, "busy_timeout"), 1234);
     }
+
+    /// Debug names the file, so a log tells which store failed; it shows no row.
+    #[test]
+    fn debug_shows_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        let shown = format!("{store:?}");
+        assert!(shown.starts_with("SqliteStore { path: "), "{shown}");
+        assert!(shown.contains(path.to_str().unwrap()), "{shown}");
+        assert!(shown.ends_with(", .. }"), "{shown}");
+    }
 }
