@@ -11,7 +11,7 @@ use crosswire::account::{
     Account, AccountError, DeviceAddress, MAX_PREVIOUS_SESSIONS, bundle_with_one_time_prekey,
 };
 use crosswire::store::{StorageKey, Store, StoreError, Table, Transaction};
-use crosswire::{Content, DecryptError, Error, MessageId};
+use crosswire::{Content, DecryptError, Error, MAX_SKIP, MessageId};
 use support::{Backend, DAY, Device, TestClock, options, snapshot};
 
 macro_rules! on_every_store {
@@ -54,6 +54,10 @@ on_every_store!(
     directory_upload_serves_bundles,
     debug_prints_no_secret,
     safety_numbers_follow_the_trusted_key,
+    unanswered_new_session_yields_to_the_old_one,
+    simultaneous_initiation_settles_on_the_smaller_base_key,
+    old_duplicate_is_a_duplicate_not_a_lost_session,
+    empty_message_reaches_the_inbox,
 );
 
 fn pair<B: Backend>(b: &mut B) -> (TestClock, Device<B>, Device<B>) {
@@ -903,4 +907,151 @@ fn safety_numbers_follow_the_trusted_key<B: Backend>(b: &mut B) {
         .unwrap()
         .unwrap();
     assert_eq!(at_alice2.digits(), at_bob2.digits());
+}
+
+/// SPEC.md 14.13: a session this device started and the peer never answered is not proven, so a
+/// message on an older, proven session makes that one current again, whatever the base keys
+/// (`reset_session`: "the peer evidently still has it"). The convergence rule's base-key
+/// comparison applies only between two proven sessions; the case that would tell the two apart
+/// is the new session's base key being the smaller, which the loop waits for.
+fn unanswered_new_session_yields_to_the_old_one<B: Backend>(b: &mut B) {
+    let rng = &mut rand::rng();
+    for _ in 0..64 {
+        let (_, mut alice, mut bob) = pair(b);
+        let (a, bo) = (alice.address.clone(), bob.address.clone());
+        let m = send(&mut alice, &mut bob, b"hello");
+        receive(&mut bob, &a, &m);
+        let m = send(&mut bob, &mut alice, b"hi");
+        receive(&mut alice, &bo, &m);
+        let old = alice.account().current_session_id(&bo).unwrap().unwrap();
+        assert!(alice.account().reset_session(rng, &bo).unwrap());
+        let bundle = bob.account().bundle(rng).unwrap();
+        // Lost on the way: Bob never hears of the new session.
+        alice
+            .account()
+            .encrypt(rng, &bo, Some(&bundle), b"lost")
+            .unwrap();
+        let new = alice.account().current_session_id(&bo).unwrap().unwrap();
+        assert_ne!(new, old);
+        if new > old {
+            continue;
+        }
+        let m = send(&mut bob, &mut alice, b"still on the old one");
+        assert_eq!(receive(&mut alice, &bo, &m), b"still on the old one");
+        assert_eq!(alice.account().current_session_id(&bo).unwrap(), Some(old));
+        let m = send(&mut alice, &mut bob, b"back on it");
+        assert_eq!(receive(&mut bob, &a, &m), b"back on it");
+        assert_eq!(bob.account().current_session_id(&a).unwrap(), Some(old));
+        return;
+    }
+    panic!("no new session with the smaller base key in 64 tries");
+}
+
+/// SPEC.md 14.13: after simultaneous initiation both devices settle on the same session, and it
+/// is the one with the smaller base key (not merely the same one on both sides).
+fn simultaneous_initiation_settles_on_the_smaller_base_key<B: Backend>(b: &mut B) {
+    let (_, mut alice, mut bob) = pair(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
+    let rng = &mut rand::rng();
+    let ab = bob.account().bundle(rng).unwrap();
+    let ba = alice.account().bundle(rng).unwrap();
+    let from_alice = alice.account().encrypt(rng, &bo, Some(&ab), b"a1").unwrap();
+    let alices = alice.account().current_session_id(&bo).unwrap().unwrap();
+    let from_bob = bob.account().encrypt(rng, &a, Some(&ba), b"b1").unwrap();
+    let bobs = bob.account().current_session_id(&a).unwrap().unwrap();
+    assert_ne!(alices, bobs);
+    receive(&mut bob, &a, &from_alice);
+    receive(&mut alice, &bo, &from_bob);
+    for i in 0..2u8 {
+        let m = send(&mut alice, &mut bob, &[b'a', i]);
+        assert_eq!(receive(&mut bob, &a, &m), [b'a', i]);
+        let m = send(&mut bob, &mut alice, &[b'b', i]);
+        assert_eq!(receive(&mut alice, &bo, &m), [b'b', i]);
+    }
+    let smaller = Some(alices.min(bobs));
+    assert_eq!(alice.account().current_session_id(&bo).unwrap(), smaller);
+    assert_eq!(bob.account().current_session_id(&a).unwrap(), smaller);
+}
+
+/// SPEC.md 14.12: a ratchet message delivered again after the seen-digest ring forgot it is
+/// still reported as a duplicate (the ratchet knows its key was used), not as a lost session.
+fn old_duplicate_is_a_duplicate_not_a_lost_session<B: Backend>(b: &mut B) {
+    let (_, mut alice, mut bob) = pair(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
+    let m = send(&mut alice, &mut bob, b"hello");
+    receive(&mut bob, &a, &m);
+    let m = send(&mut bob, &mut alice, b"hi");
+    receive(&mut alice, &bo, &m);
+    let first = send(&mut alice, &mut bob, b"first");
+    receive(&mut bob, &a, &first);
+    // More than the 64 digests the ring keeps.
+    for i in 0..65u8 {
+        let m = send(&mut alice, &mut bob, &[i]);
+        receive(&mut bob, &a, &m);
+    }
+    assert_eq!(
+        bob.account().decrypt(&mut rand::rng(), &a, &first).err(),
+        Some(AccountError::Crypto(Error::Decrypt(
+            DecryptError::DuplicateOrExpired
+        )))
+    );
+}
+
+/// SPEC.md 14.12: a ratchet message further ahead than MAX_SKIP stays `TooFarAhead` (the
+/// messages between were lost or are still coming); it is not a lost session, and nothing is
+/// written. One store is enough: the rule is the account's, not the store's.
+#[test]
+fn too_far_ahead_is_not_a_lost_session() {
+    let b = &mut support::Memory;
+    let (_, mut alice, mut bob) = pair(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
+    let m = send(&mut alice, &mut bob, b"hello");
+    receive(&mut bob, &a, &m);
+    let m = send(&mut bob, &mut alice, b"hi");
+    receive(&mut alice, &bo, &m);
+    let rng = &mut rand::rng();
+    let mut sent = Vec::new();
+    for i in 0..=MAX_SKIP + 1 {
+        sent.push(
+            alice
+                .account()
+                .encrypt(rng, &bo, None, &i.to_be_bytes())
+                .unwrap(),
+        );
+    }
+    let mut store = bob.take_store();
+    let before = snapshot(&mut store);
+    bob.put_back(store);
+    assert_eq!(
+        bob.account().decrypt(rng, &a, &sent[sent.len() - 1]).err(),
+        Some(AccountError::Crypto(Error::Decrypt(
+            DecryptError::TooFarAhead
+        )))
+    );
+    let mut store = bob.take_store();
+    assert_eq!(
+        snapshot(&mut store),
+        before,
+        "a refused message changed the store"
+    );
+    bob.put_back(store);
+    let last = sent.len() - 2;
+    assert_eq!(
+        receive(&mut bob, &a, &sent[last]),
+        (last as u32).to_be_bytes()
+    );
+}
+
+/// An empty message is a message: its inbox row ends right after the sender's address.
+fn empty_message_reaches_the_inbox<B: Backend>(b: &mut B) {
+    let (_, mut alice, mut bob) = pair(b);
+    let a = alice.address.clone();
+    let m = send(&mut alice, &mut bob, b"");
+    let entry = bob.account().decrypt(&mut rand::rng(), &a, &m).unwrap();
+    assert!(entry.plaintext.is_empty());
+    bob.restart(b);
+    let inbox = bob.account().inbox().unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!((inbox[0].seq, &inbox[0].from), (entry.seq, &a));
+    assert!(inbox[0].plaintext.is_empty());
 }
