@@ -55,7 +55,7 @@ on_every_store!(
     debug_prints_no_secret,
     safety_numbers_follow_the_trusted_key,
     unanswered_new_session_yields_to_the_old_one,
-    simultaneous_initiation_settles_on_the_smaller_base_key,
+    a_session_kept_behind_the_current_one_still_advances,
     old_duplicate_is_a_duplicate_not_a_lost_session,
     empty_message_reaches_the_inbox,
 );
@@ -65,6 +65,17 @@ fn pair<B: Backend>(b: &mut B) -> (TestClock, Device<B>, Device<B>) {
     let alice = Device::new(b, "alice@a.example", 1, options(&clock));
     let bob = Device::new(b, "bob@b.example", 7, options(&clock));
     (clock, alice, bob)
+}
+
+/// A pair that has exchanged a message each way, so each one's session is proven.
+fn answered<B: Backend>(b: &mut B) -> (Device<B>, Device<B>) {
+    let (_, mut alice, mut bob) = pair(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
+    let m = send(&mut alice, &mut bob, b"hello");
+    receive(&mut bob, &a, &m);
+    let m = send(&mut bob, &mut alice, b"hi");
+    receive(&mut alice, &bo, &m);
+    (alice, bob)
 }
 
 fn send<B: Backend>(from: &mut Device<B>, to: &mut Device<B>, text: &[u8]) -> Vec<u8> {
@@ -686,16 +697,30 @@ fn swapped_rows_are_corrupt<B: Backend>(b: &mut B) {
     bob.put_back(bob_store);
 }
 
-fn simultaneous_initiation_converges<B: Backend>(b: &mut B) {
+/// Alice and Bob start a session with each other at once and each receives the other's first
+/// message; returns them with the base keys of Alice's and Bob's sessions.
+#[allow(clippy::type_complexity)]
+fn simultaneous_start<B: Backend>(b: &mut B) -> (Device<B>, Device<B>, [u8; 32], [u8; 32]) {
     let (_, mut alice, mut bob) = pair(b);
     let (a, bo) = (alice.address.clone(), bob.address.clone());
     let rng = &mut rand::rng();
     let ab = bob.account().bundle(rng).unwrap();
     let ba = alice.account().bundle(rng).unwrap();
     let from_alice = alice.account().encrypt(rng, &bo, Some(&ab), b"a1").unwrap();
+    let alices = alice.account().current_session_id(&bo).unwrap().unwrap();
     let from_bob = bob.account().encrypt(rng, &a, Some(&ba), b"b1").unwrap();
+    let bobs = bob.account().current_session_id(&a).unwrap().unwrap();
+    assert_ne!(alices, bobs);
     assert_eq!(receive(&mut bob, &a, &from_alice), b"a1");
     assert_eq!(receive(&mut alice, &bo, &from_bob), b"b1");
+    (alice, bob, alices, bobs)
+}
+
+/// SPEC.md 14.13: both settle on one session, the one with the smaller base key (not merely
+/// the same one on both sides).
+fn simultaneous_initiation_converges<B: Backend>(b: &mut B) {
+    let (mut alice, mut bob, alices, bobs) = simultaneous_start(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
     // Each side now sends on the session the other started; both decrypt, each by trying its
     // previous session too.
     for i in 0..3u8 {
@@ -704,37 +729,83 @@ fn simultaneous_initiation_converges<B: Backend>(b: &mut B) {
         let m = send(&mut bob, &mut alice, &[b'b', i]);
         assert_eq!(receive(&mut alice, &bo, &m), [b'b', i]);
     }
+    let smaller = Some(alices.min(bobs));
+    assert_eq!(alice.account().current_session_id(&bo).unwrap(), smaller);
+    assert_eq!(bob.account().current_session_id(&a).unwrap(), smaller);
+}
+
+/// A previous session that decrypts while the current one stays current (the convergence
+/// rule) still stores its new state: a replay of what it decrypted, once the seen-digest ring
+/// forgot it, is a duplicate, not a second delivery.
+fn a_session_kept_behind_the_current_one_still_advances<B: Backend>(b: &mut B) {
+    let (mut alice, mut bob, alices, bobs) = simultaneous_start(b);
+    // The side whose current session (the one the other started) has the smaller base key
+    // keeps it when a message arrives on its own, larger one.
+    let (sender, receiver) = if bobs < alices {
+        (&mut bob, &mut alice)
+    } else {
+        (&mut alice, &mut bob)
+    };
+    let from = sender.address.clone();
+    let to = receiver.address.clone();
+    let kept = receiver.account().current_session_id(&from).unwrap();
+    let first = send(sender, receiver, b"on the larger session");
+    assert_eq!(receive(receiver, &from, &first), b"on the larger session");
+    assert_eq!(receiver.account().current_session_id(&from).unwrap(), kept);
+    // More than the 64 digests the ring keeps, on the same session.
+    for i in 0..65u8 {
+        let m = send(sender, receiver, &[i]);
+        assert_eq!(receive(receiver, &from, &m), [i]);
+    }
+    assert_ne!(sender.account().current_session_id(&to).unwrap(), kept);
+    assert_eq!(
+        receiver
+            .account()
+            .decrypt(&mut rand::rng(), &from, &first)
+            .err(),
+        Some(AccountError::Crypto(Error::Decrypt(
+            DecryptError::DuplicateOrExpired
+        )))
+    );
 }
 
 fn previous_sessions_are_bounded<B: Backend>(b: &mut B) {
-    let (clock, mut alice, mut bob) = pair(b);
-    let (a, bo) = (alice.address.clone(), bob.address.clone());
-    let rng = &mut rand::rng();
-    // Alice keeps reinstalling-without-identity-change: new sessions from the same identity,
-    // each first message starting a new session at Bob.
-    let first = send(&mut alice, &mut bob, b"s0");
-    receive(&mut bob, &a, &first);
-    let old = send(&mut alice, &mut bob, b"on session 0");
-    let _ = clock;
-    for i in 1..=MAX_PREVIOUS_SESSIONS + 1 {
-        let bundle = bob.account().bundle(rng).unwrap();
-        // Replace Alice's session: trust is unchanged, so drop the record by trusting again
-        // is not needed; a stale session makes encrypt use the bundle.
-        let mut store = alice.take_store();
-        {
-            let mut tx = store.transaction().unwrap();
-            tx.delete(Table::Sessions, &bo_key(&bo)).unwrap();
-            tx.commit().unwrap();
+    // A message on session 0 still decrypts after exactly MAX_PREVIOUS_SESSIONS newer
+    // sessions, and no longer after one more.
+    for newer in [MAX_PREVIOUS_SESSIONS, MAX_PREVIOUS_SESSIONS + 1] {
+        let (_, mut alice, mut bob) = pair(b);
+        let (a, bo) = (alice.address.clone(), bob.address.clone());
+        let rng = &mut rand::rng();
+        // Alice keeps reinstalling-without-identity-change: new sessions from the same
+        // identity, each first message starting a new session at Bob.
+        let first = send(&mut alice, &mut bob, b"s0");
+        receive(&mut bob, &a, &first);
+        let old = send(&mut alice, &mut bob, b"on session 0");
+        for i in 1..=newer {
+            let bundle = bob.account().bundle(rng).unwrap();
+            // Dropping Alice's record makes encrypt start a new session from the bundle (the
+            // trust row stays, so the identity is unchanged).
+            let mut store = alice.take_store();
+            {
+                let mut tx = store.transaction().unwrap();
+                tx.delete(Table::Sessions, &bo_key(&bo)).unwrap();
+                tx.commit().unwrap();
+            }
+            alice.put_back(store);
+            let m = alice
+                .account()
+                .encrypt(rng, &bo, Some(&bundle), format!("s{i}").as_bytes())
+                .unwrap();
+            assert_eq!(receive(&mut bob, &a, &m), format!("s{i}").as_bytes());
         }
-        alice.put_back(store);
-        let m = alice
-            .account()
-            .encrypt(rng, &bo, Some(&bundle), format!("s{i}").as_bytes())
-            .unwrap();
-        assert_eq!(receive(&mut bob, &a, &m), format!("s{i}").as_bytes());
+        let decrypted = bob.account().decrypt(rng, &a, &old);
+        if newer == MAX_PREVIOUS_SESSIONS {
+            assert_eq!(decrypted.unwrap().plaintext.as_slice(), b"on session 0");
+        } else {
+            // Session 0 was pushed out.
+            assert!(decrypted.is_err());
+        }
     }
-    // Session 0 was pushed out after MAX_PREVIOUS_SESSIONS newer ones.
-    assert!(bob.account().decrypt(rng, &a, &old).is_err());
 }
 
 fn content_round_trip<B: Backend>(b: &mut B) {
@@ -917,12 +988,8 @@ fn safety_numbers_follow_the_trusted_key<B: Backend>(b: &mut B) {
 fn unanswered_new_session_yields_to_the_old_one<B: Backend>(b: &mut B) {
     let rng = &mut rand::rng();
     for _ in 0..64 {
-        let (_, mut alice, mut bob) = pair(b);
+        let (mut alice, mut bob) = answered(b);
         let (a, bo) = (alice.address.clone(), bob.address.clone());
-        let m = send(&mut alice, &mut bob, b"hello");
-        receive(&mut bob, &a, &m);
-        let m = send(&mut bob, &mut alice, b"hi");
-        receive(&mut alice, &bo, &m);
         let old = alice.account().current_session_id(&bo).unwrap().unwrap();
         assert!(alice.account().reset_session(rng, &bo).unwrap());
         let bundle = bob.account().bundle(rng).unwrap();
@@ -947,41 +1014,11 @@ fn unanswered_new_session_yields_to_the_old_one<B: Backend>(b: &mut B) {
     panic!("no new session with the smaller base key in 64 tries");
 }
 
-/// SPEC.md 14.13: after simultaneous initiation both devices settle on the same session, and it
-/// is the one with the smaller base key (not merely the same one on both sides).
-fn simultaneous_initiation_settles_on_the_smaller_base_key<B: Backend>(b: &mut B) {
-    let (_, mut alice, mut bob) = pair(b);
-    let (a, bo) = (alice.address.clone(), bob.address.clone());
-    let rng = &mut rand::rng();
-    let ab = bob.account().bundle(rng).unwrap();
-    let ba = alice.account().bundle(rng).unwrap();
-    let from_alice = alice.account().encrypt(rng, &bo, Some(&ab), b"a1").unwrap();
-    let alices = alice.account().current_session_id(&bo).unwrap().unwrap();
-    let from_bob = bob.account().encrypt(rng, &a, Some(&ba), b"b1").unwrap();
-    let bobs = bob.account().current_session_id(&a).unwrap().unwrap();
-    assert_ne!(alices, bobs);
-    receive(&mut bob, &a, &from_alice);
-    receive(&mut alice, &bo, &from_bob);
-    for i in 0..2u8 {
-        let m = send(&mut alice, &mut bob, &[b'a', i]);
-        assert_eq!(receive(&mut bob, &a, &m), [b'a', i]);
-        let m = send(&mut bob, &mut alice, &[b'b', i]);
-        assert_eq!(receive(&mut alice, &bo, &m), [b'b', i]);
-    }
-    let smaller = Some(alices.min(bobs));
-    assert_eq!(alice.account().current_session_id(&bo).unwrap(), smaller);
-    assert_eq!(bob.account().current_session_id(&a).unwrap(), smaller);
-}
-
 /// SPEC.md 14.12: a ratchet message delivered again after the seen-digest ring forgot it is
 /// still reported as a duplicate (the ratchet knows its key was used), not as a lost session.
 fn old_duplicate_is_a_duplicate_not_a_lost_session<B: Backend>(b: &mut B) {
-    let (_, mut alice, mut bob) = pair(b);
-    let (a, bo) = (alice.address.clone(), bob.address.clone());
-    let m = send(&mut alice, &mut bob, b"hello");
-    receive(&mut bob, &a, &m);
-    let m = send(&mut bob, &mut alice, b"hi");
-    receive(&mut alice, &bo, &m);
+    let (mut alice, mut bob) = answered(b);
+    let a = alice.address.clone();
     let first = send(&mut alice, &mut bob, b"first");
     receive(&mut bob, &a, &first);
     // More than the 64 digests the ring keeps.
@@ -1003,12 +1040,8 @@ fn old_duplicate_is_a_duplicate_not_a_lost_session<B: Backend>(b: &mut B) {
 #[test]
 fn too_far_ahead_is_not_a_lost_session() {
     let b = &mut support::Memory;
-    let (_, mut alice, mut bob) = pair(b);
+    let (mut alice, mut bob) = answered(b);
     let (a, bo) = (alice.address.clone(), bob.address.clone());
-    let m = send(&mut alice, &mut bob, b"hello");
-    receive(&mut bob, &a, &m);
-    let m = send(&mut bob, &mut alice, b"hi");
-    receive(&mut alice, &bo, &m);
     let rng = &mut rand::rng();
     let mut sent = Vec::new();
     for i in 0..=MAX_SKIP + 1 {
