@@ -11,7 +11,7 @@ use crosswire::account::{
     Account, AccountError, DeviceAddress, MAX_PREVIOUS_SESSIONS, bundle_with_one_time_prekey,
 };
 use crosswire::store::{StorageKey, Store, StoreError, Table, Transaction};
-use crosswire::{Content, DecryptError, Error, MessageId};
+use crosswire::{Content, DecryptError, Error, MAX_SKIP, MessageId};
 use support::{Backend, DAY, Device, TestClock, options, snapshot};
 
 macro_rules! on_every_store {
@@ -54,6 +54,10 @@ on_every_store!(
     directory_upload_serves_bundles,
     debug_prints_no_secret,
     safety_numbers_follow_the_trusted_key,
+    unanswered_new_session_yields_to_the_old_one,
+    a_session_kept_behind_the_current_one_still_advances,
+    old_duplicate_is_a_duplicate_not_a_lost_session,
+    empty_message_reaches_the_inbox,
 );
 
 fn pair<B: Backend>(b: &mut B) -> (TestClock, Device<B>, Device<B>) {
@@ -61,6 +65,17 @@ fn pair<B: Backend>(b: &mut B) -> (TestClock, Device<B>, Device<B>) {
     let alice = Device::new(b, "alice@a.example", 1, options(&clock));
     let bob = Device::new(b, "bob@b.example", 7, options(&clock));
     (clock, alice, bob)
+}
+
+/// A pair that has exchanged a message each way, so each one's session is proven.
+fn answered<B: Backend>(b: &mut B) -> (Device<B>, Device<B>) {
+    let (_, mut alice, mut bob) = pair(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
+    let m = send(&mut alice, &mut bob, b"hello");
+    receive(&mut bob, &a, &m);
+    let m = send(&mut bob, &mut alice, b"hi");
+    receive(&mut alice, &bo, &m);
+    (alice, bob)
 }
 
 fn send<B: Backend>(from: &mut Device<B>, to: &mut Device<B>, text: &[u8]) -> Vec<u8> {
@@ -682,16 +697,30 @@ fn swapped_rows_are_corrupt<B: Backend>(b: &mut B) {
     bob.put_back(bob_store);
 }
 
-fn simultaneous_initiation_converges<B: Backend>(b: &mut B) {
+/// Alice and Bob start a session with each other at once and each receives the other's first
+/// message; returns them with the base keys of Alice's and Bob's sessions.
+#[allow(clippy::type_complexity)]
+fn simultaneous_start<B: Backend>(b: &mut B) -> (Device<B>, Device<B>, [u8; 32], [u8; 32]) {
     let (_, mut alice, mut bob) = pair(b);
     let (a, bo) = (alice.address.clone(), bob.address.clone());
     let rng = &mut rand::rng();
     let ab = bob.account().bundle(rng).unwrap();
     let ba = alice.account().bundle(rng).unwrap();
     let from_alice = alice.account().encrypt(rng, &bo, Some(&ab), b"a1").unwrap();
+    let alices = alice.account().current_session_id(&bo).unwrap().unwrap();
     let from_bob = bob.account().encrypt(rng, &a, Some(&ba), b"b1").unwrap();
+    let bobs = bob.account().current_session_id(&a).unwrap().unwrap();
+    assert_ne!(alices, bobs);
     assert_eq!(receive(&mut bob, &a, &from_alice), b"a1");
     assert_eq!(receive(&mut alice, &bo, &from_bob), b"b1");
+    (alice, bob, alices, bobs)
+}
+
+/// SPEC.md 14.13: both settle on one session, the one with the smaller base key (not merely
+/// the same one on both sides).
+fn simultaneous_initiation_converges<B: Backend>(b: &mut B) {
+    let (mut alice, mut bob, alices, bobs) = simultaneous_start(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
     // Each side now sends on the session the other started; both decrypt, each by trying its
     // previous session too.
     for i in 0..3u8 {
@@ -700,37 +729,83 @@ fn simultaneous_initiation_converges<B: Backend>(b: &mut B) {
         let m = send(&mut bob, &mut alice, &[b'b', i]);
         assert_eq!(receive(&mut alice, &bo, &m), [b'b', i]);
     }
+    let smaller = Some(alices.min(bobs));
+    assert_eq!(alice.account().current_session_id(&bo).unwrap(), smaller);
+    assert_eq!(bob.account().current_session_id(&a).unwrap(), smaller);
+}
+
+/// A previous session that decrypts while the current one stays current (the convergence
+/// rule) still stores its new state: a replay of what it decrypted, once the seen-digest ring
+/// forgot it, is a duplicate, not a second delivery.
+fn a_session_kept_behind_the_current_one_still_advances<B: Backend>(b: &mut B) {
+    let (mut alice, mut bob, alices, bobs) = simultaneous_start(b);
+    // The side whose current session (the one the other started) has the smaller base key
+    // keeps it when a message arrives on its own, larger one.
+    let (sender, receiver) = if bobs < alices {
+        (&mut bob, &mut alice)
+    } else {
+        (&mut alice, &mut bob)
+    };
+    let from = sender.address.clone();
+    let to = receiver.address.clone();
+    let kept = receiver.account().current_session_id(&from).unwrap();
+    let first = send(sender, receiver, b"on the larger session");
+    assert_eq!(receive(receiver, &from, &first), b"on the larger session");
+    assert_eq!(receiver.account().current_session_id(&from).unwrap(), kept);
+    // More than the 64 digests the ring keeps, on the same session.
+    for i in 0..65u8 {
+        let m = send(sender, receiver, &[i]);
+        assert_eq!(receive(receiver, &from, &m), [i]);
+    }
+    assert_ne!(sender.account().current_session_id(&to).unwrap(), kept);
+    assert_eq!(
+        receiver
+            .account()
+            .decrypt(&mut rand::rng(), &from, &first)
+            .err(),
+        Some(AccountError::Crypto(Error::Decrypt(
+            DecryptError::DuplicateOrExpired
+        )))
+    );
 }
 
 fn previous_sessions_are_bounded<B: Backend>(b: &mut B) {
-    let (clock, mut alice, mut bob) = pair(b);
-    let (a, bo) = (alice.address.clone(), bob.address.clone());
-    let rng = &mut rand::rng();
-    // Alice keeps reinstalling-without-identity-change: new sessions from the same identity,
-    // each first message starting a new session at Bob.
-    let first = send(&mut alice, &mut bob, b"s0");
-    receive(&mut bob, &a, &first);
-    let old = send(&mut alice, &mut bob, b"on session 0");
-    let _ = clock;
-    for i in 1..=MAX_PREVIOUS_SESSIONS + 1 {
-        let bundle = bob.account().bundle(rng).unwrap();
-        // Replace Alice's session: trust is unchanged, so drop the record by trusting again
-        // is not needed; a stale session makes encrypt use the bundle.
-        let mut store = alice.take_store();
-        {
-            let mut tx = store.transaction().unwrap();
-            tx.delete(Table::Sessions, &bo_key(&bo)).unwrap();
-            tx.commit().unwrap();
+    // A message on session 0 still decrypts after exactly MAX_PREVIOUS_SESSIONS newer
+    // sessions, and no longer after one more.
+    for newer in [MAX_PREVIOUS_SESSIONS, MAX_PREVIOUS_SESSIONS + 1] {
+        let (_, mut alice, mut bob) = pair(b);
+        let (a, bo) = (alice.address.clone(), bob.address.clone());
+        let rng = &mut rand::rng();
+        // Alice keeps reinstalling-without-identity-change: new sessions from the same
+        // identity, each first message starting a new session at Bob.
+        let first = send(&mut alice, &mut bob, b"s0");
+        receive(&mut bob, &a, &first);
+        let old = send(&mut alice, &mut bob, b"on session 0");
+        for i in 1..=newer {
+            let bundle = bob.account().bundle(rng).unwrap();
+            // Dropping Alice's record makes encrypt start a new session from the bundle (the
+            // trust row stays, so the identity is unchanged).
+            let mut store = alice.take_store();
+            {
+                let mut tx = store.transaction().unwrap();
+                tx.delete(Table::Sessions, &bo_key(&bo)).unwrap();
+                tx.commit().unwrap();
+            }
+            alice.put_back(store);
+            let m = alice
+                .account()
+                .encrypt(rng, &bo, Some(&bundle), format!("s{i}").as_bytes())
+                .unwrap();
+            assert_eq!(receive(&mut bob, &a, &m), format!("s{i}").as_bytes());
         }
-        alice.put_back(store);
-        let m = alice
-            .account()
-            .encrypt(rng, &bo, Some(&bundle), format!("s{i}").as_bytes())
-            .unwrap();
-        assert_eq!(receive(&mut bob, &a, &m), format!("s{i}").as_bytes());
+        let decrypted = bob.account().decrypt(rng, &a, &old);
+        if newer == MAX_PREVIOUS_SESSIONS {
+            assert_eq!(decrypted.unwrap().plaintext.as_slice(), b"on session 0");
+        } else {
+            // Session 0 was pushed out.
+            assert!(decrypted.is_err());
+        }
     }
-    // Session 0 was pushed out after MAX_PREVIOUS_SESSIONS newer ones.
-    assert!(bob.account().decrypt(rng, &a, &old).is_err());
 }
 
 fn content_round_trip<B: Backend>(b: &mut B) {
@@ -903,4 +978,113 @@ fn safety_numbers_follow_the_trusted_key<B: Backend>(b: &mut B) {
         .unwrap()
         .unwrap();
     assert_eq!(at_alice2.digits(), at_bob2.digits());
+}
+
+/// SPEC.md 14.13: a session this device started and the peer never answered is not proven, so a
+/// message on an older, proven session makes that one current again, whatever the base keys
+/// (`reset_session`: "the peer evidently still has it"). The convergence rule's base-key
+/// comparison applies only between two proven sessions; the case that would tell the two apart
+/// is the new session's base key being the smaller, which the loop waits for.
+fn unanswered_new_session_yields_to_the_old_one<B: Backend>(b: &mut B) {
+    let rng = &mut rand::rng();
+    for _ in 0..64 {
+        let (mut alice, mut bob) = answered(b);
+        let (a, bo) = (alice.address.clone(), bob.address.clone());
+        let old = alice.account().current_session_id(&bo).unwrap().unwrap();
+        assert!(alice.account().reset_session(rng, &bo).unwrap());
+        let bundle = bob.account().bundle(rng).unwrap();
+        // Lost on the way: Bob never hears of the new session.
+        alice
+            .account()
+            .encrypt(rng, &bo, Some(&bundle), b"lost")
+            .unwrap();
+        let new = alice.account().current_session_id(&bo).unwrap().unwrap();
+        assert_ne!(new, old);
+        if new > old {
+            continue;
+        }
+        let m = send(&mut bob, &mut alice, b"still on the old one");
+        assert_eq!(receive(&mut alice, &bo, &m), b"still on the old one");
+        assert_eq!(alice.account().current_session_id(&bo).unwrap(), Some(old));
+        let m = send(&mut alice, &mut bob, b"back on it");
+        assert_eq!(receive(&mut bob, &a, &m), b"back on it");
+        assert_eq!(bob.account().current_session_id(&a).unwrap(), Some(old));
+        return;
+    }
+    panic!("no new session with the smaller base key in 64 tries");
+}
+
+/// SPEC.md 14.12: a ratchet message delivered again after the seen-digest ring forgot it is
+/// still reported as a duplicate (the ratchet knows its key was used), not as a lost session.
+fn old_duplicate_is_a_duplicate_not_a_lost_session<B: Backend>(b: &mut B) {
+    let (mut alice, mut bob) = answered(b);
+    let a = alice.address.clone();
+    let first = send(&mut alice, &mut bob, b"first");
+    receive(&mut bob, &a, &first);
+    // More than the 64 digests the ring keeps.
+    for i in 0..65u8 {
+        let m = send(&mut alice, &mut bob, &[i]);
+        receive(&mut bob, &a, &m);
+    }
+    assert_eq!(
+        bob.account().decrypt(&mut rand::rng(), &a, &first).err(),
+        Some(AccountError::Crypto(Error::Decrypt(
+            DecryptError::DuplicateOrExpired
+        )))
+    );
+}
+
+/// SPEC.md 14.12: a ratchet message further ahead than MAX_SKIP stays `TooFarAhead` (the
+/// messages between were lost or are still coming); it is not a lost session, and nothing is
+/// written. One store is enough: the rule is the account's, not the store's.
+#[test]
+fn too_far_ahead_is_not_a_lost_session() {
+    let b = &mut support::Memory;
+    let (mut alice, mut bob) = answered(b);
+    let (a, bo) = (alice.address.clone(), bob.address.clone());
+    let rng = &mut rand::rng();
+    let mut sent = Vec::new();
+    for i in 0..=MAX_SKIP + 1 {
+        sent.push(
+            alice
+                .account()
+                .encrypt(rng, &bo, None, &i.to_be_bytes())
+                .unwrap(),
+        );
+    }
+    let mut store = bob.take_store();
+    let before = snapshot(&mut store);
+    bob.put_back(store);
+    assert_eq!(
+        bob.account().decrypt(rng, &a, &sent[sent.len() - 1]).err(),
+        Some(AccountError::Crypto(Error::Decrypt(
+            DecryptError::TooFarAhead
+        )))
+    );
+    let mut store = bob.take_store();
+    assert_eq!(
+        snapshot(&mut store),
+        before,
+        "a refused message changed the store"
+    );
+    bob.put_back(store);
+    let last = sent.len() - 2;
+    assert_eq!(
+        receive(&mut bob, &a, &sent[last]),
+        (last as u32).to_be_bytes()
+    );
+}
+
+/// An empty message is a message: its inbox row ends right after the sender's address.
+fn empty_message_reaches_the_inbox<B: Backend>(b: &mut B) {
+    let (_, mut alice, mut bob) = pair(b);
+    let a = alice.address.clone();
+    let m = send(&mut alice, &mut bob, b"");
+    let entry = bob.account().decrypt(&mut rand::rng(), &a, &m).unwrap();
+    assert!(entry.plaintext.is_empty());
+    bob.restart(b);
+    let inbox = bob.account().inbox().unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!((inbox[0].seq, &inbox[0].from), (entry.seq, &a));
+    assert!(inbox[0].plaintext.is_empty());
 }

@@ -222,4 +222,17 @@ mod tests {
         assert!(decode_one_time(&opk.to_bytes()[..], 3).is_ok());
         assert!(decode_one_time(&opk.to_bytes()[..], 4).is_err());
     }
+
+    #[test]
+    fn timed_rows_split_at_their_header() {
+        // The header is 17 bytes; the record after it is not checked here, and may be empty.
+        let bytes = encode_timed(3, 5, Some(6), b"");
+        assert_eq!(bytes.len(), 17);
+        let (created_at, retired_at, record) = decode_timed(3, &bytes).unwrap();
+        assert_eq!((created_at, retired_at, record), (5, Some(6), &b""[..]));
+        for n in 0..bytes.len() {
+            assert!(decode_timed(3, &bytes[..n]).is_err(), "truncated to {n}");
+        }
+        assert!(decode_timed(4, &bytes).is_err());
+    }
 }

@@ -252,4 +252,22 @@ mod tests {
         assert!(Record::decode(&record(2 + MAX_PREVIOUS_SESSIONS).encode()).is_err());
         assert!(Record::decode(&[1, 0]).is_err());
     }
+
+    #[test]
+    fn decode_bounds_are_exact() {
+        // An entry may be empty, also the last one (its header then ends the record exactly).
+        let mut r = record(2);
+        r.entries[1].state = Zeroizing::new(Vec::new());
+        let bytes = r.encode();
+        assert_eq!(bytes.len(), 2 + 12 + 1 + 12);
+        let back = Record::decode(&bytes).unwrap();
+        assert!(back.entries[1].state.is_empty());
+        // A state of exactly MAX_STATE_LEN bytes is within the record's bound, one more is not.
+        let mut r = record(1);
+        r.entries[0].state = Zeroizing::new(vec![7; MAX_STATE_LEN]);
+        let back = Record::decode(&r.encode()).unwrap();
+        assert_eq!(back.entries[0].state.len(), MAX_STATE_LEN);
+        r.entries[0].state = Zeroizing::new(vec![7; MAX_STATE_LEN + 1]);
+        assert!(Record::decode(&r.encode()).is_err());
+    }
 }
