@@ -22,7 +22,8 @@ use crate::session::{PostQuantum, Session};
 use crate::wire::{Envelope, PreKeyMessage};
 
 /// An authentic message received with [`Session::decrypt_content`],
-/// [`Session::respond_content`] or [`Session::respond_content_with`]: its content, or why the content could not be decoded.
+/// [`Session::respond_content`] or [`Session::respond_content_with`]: its content, or why the
+/// content could not be decoded.
 ///
 /// Either way the message key is used up and the session has advanced: save the session.
 // Returned once per message and matched at once, never stored in bulk: boxing the content to
