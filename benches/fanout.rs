@@ -14,6 +14,10 @@
 //! account returns bytes). `seal_floor_x5`: 5 x AES-256-GCM (the store's row cipher) over 36
 //! bytes with a fresh nonce, the least any store that seals each device's new sending chain
 //! (a 32-byte chain key and a counter) can spend per fan-out, before encoding or writing it.
+//! `journal_floor_x5`: `session_x5_encoded` plus one AES-256-GCM seal over 5 x 40 bytes (a
+//! device index, a 32-byte chain key and a counter per device), the least a layout that makes
+//! the whole fan-out durable in one sealed row can spend, before any lookup, store write or
+//! commit.
 //!
 //! Run: `cargo bench -p crosswire-bench --bench fanout -- --warm-up-time 1 --measurement-time 3`.
 
@@ -70,6 +74,11 @@ fn fanout(c: &mut Criterion) {
                 black_box((row, tag));
             }
         })
+    });
+
+    let mut sessions = setup::sessions();
+    group.bench_function("journal_floor_x5", |b| {
+        b.iter(|| setup::journal_floor(&mut sessions, &cipher, rng))
     });
 
     let (mut alice, local) = alice_with_bob(MemoryStore::new());

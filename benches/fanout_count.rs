@@ -23,13 +23,16 @@ mod setup;
 
 use std::hint::black_box;
 
+use aes_gcm::{Aes256Gcm, KeyInit};
 use crosswire::account::{Account, DeviceAddress};
 use crosswire::store::{MemoryStore, SqliteOptions, SqliteStore, Store, Synchronous};
 use setup::{MESSAGE, alice_with_bob, bob_devices, sessions};
 
 const ROUNDS: u32 = 100;
-const CASES: [&str; 5] = [
+const CASES: [&str; 7] = [
     "session_x5",
+    "session_x5_encoded",
+    "journal_floor_x5",
     "fan_out_memory",
     "account_x5_memory",
     "fan_out_sqlite_normal",
@@ -78,6 +81,20 @@ fn run(case: &str, rounds: u32) {
                     black_box(s.encrypt(rng, &MESSAGE).unwrap());
                 }
             })
+        }
+        "session_x5_encoded" => {
+            let mut sessions = sessions();
+            Box::new(move || {
+                let rng = &mut rand::rng();
+                for s in &mut sessions {
+                    black_box(s.encrypt(rng, &MESSAGE).unwrap().to_bytes());
+                }
+            })
+        }
+        "journal_floor_x5" => {
+            let mut sessions = sessions();
+            let cipher = Aes256Gcm::new(&[7u8; 32].into());
+            Box::new(move || setup::journal_floor(&mut sessions, &cipher, &mut rand::rng()))
         }
         "fan_out_memory" => {
             let (mut alice, local) = alice_with_bob(MemoryStore::new());

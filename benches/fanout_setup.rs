@@ -1,5 +1,9 @@
 //! The fan-out setup shared by `fanout.rs` (criterion) and `fanout_count.rs` (callgrind).
 
+use std::hint::black_box;
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::AeadInOut;
 use crosswire::account::{Account, DeviceAddress, Options};
 use crosswire::store::{MemoryStore, StorageKey, Store};
 use crosswire::{
@@ -76,4 +80,24 @@ pub fn bob_devices() -> Vec<DeviceAddress> {
     (1..=DEVICES)
         .map(|d| DeviceAddress::new("bob", d).unwrap())
         .collect()
+}
+
+/// One round of `journal_floor_x5`: the 5 encrypts and envelope encodings, then one AES-256-GCM
+/// seal with a fresh nonce over 40 bytes per device (an index, a 32-byte chain key, a counter).
+pub fn journal_floor<R: rand::CryptoRng + ?Sized>(
+    sessions: &mut [Session],
+    cipher: &Aes256Gcm,
+    rng: &mut R,
+) {
+    let mut journal = [0u8; 40 * DEVICES as usize];
+    for (s, entry) in sessions.iter_mut().zip(journal.chunks_exact_mut(40)) {
+        black_box(s.encrypt(rng, &MESSAGE).unwrap().to_bytes());
+        entry[0] = 1;
+    }
+    let mut nonce = [0u8; 12];
+    rng.fill_bytes(&mut nonce);
+    let tag = cipher
+        .encrypt_inout_detached((&nonce).into(), b"journal/bob", (&mut journal[..]).into())
+        .unwrap();
+    black_box((journal, tag));
 }
