@@ -47,7 +47,7 @@ while IFS= read -r path; do
     case "$path" in
         src/content/*) want[content]=1; want[heap_content]=1 ;;
         src/media/*) want[media]=1; want[heap_content]=1 ;;
-        src/account/*) want[account]=1; want[multi_device]=1 ;;
+        src/account/*) want[account]=1; want[multi_device]=1; want[account_pq]=1 ;;
         src/store/*) want[store_backends]=1; want[account]=1 ;;
         src/group/*) want[group]=1 ;;
         src/kem.rs | src/kem/*)
