@@ -1088,3 +1088,31 @@ fn empty_message_reaches_the_inbox<B: Backend>(b: &mut B) {
     assert_eq!((inbox[0].seq, &inbox[0].from), (entry.seq, &a));
     assert!(inbox[0].plaintext.is_empty());
 }
+
+/// `Account::options` hands back the options the account was created or opened with, not
+/// defaults: an application reads them to know, for example, whether its sessions require
+/// post-quantum setup.
+#[test]
+fn options_are_the_ones_given() {
+    use crosswire::PostQuantum;
+    use crosswire::account::Options;
+    use crosswire::store::MemoryStore;
+    let rng = &mut rand::rng();
+    let key = StorageKey::generate(rng);
+    let given = || {
+        let mut o = Options::default();
+        o.one_time_prekeys = 7;
+        o.unacknowledged_session_lifetime = 123;
+        o.post_quantum = PostQuantum::Required;
+        o
+    };
+    let check = |o: &Options| {
+        assert_eq!(o.one_time_prekeys, 7);
+        assert_eq!(o.unacknowledged_session_lifetime, 123);
+        assert_eq!(o.post_quantum, PostQuantum::Required);
+    };
+    let (account, _) = Account::create(rng, MemoryStore::new(), &key, given()).unwrap();
+    check(account.options());
+    let account = Account::open(account.into_store(), &key, given()).unwrap();
+    check(account.options());
+}

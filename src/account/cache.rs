@@ -187,4 +187,25 @@ mod tests {
         assert_eq!(cache.entries.len(), SESSION_CACHE_LEN);
         assert!(cache.entries.contains_key(&key(SESSION_CACHE_LEN)));
     }
+
+    // A session whose row is gone (deleted by this handle or another) must not stay in memory
+    // with its keys until the slot is reused.
+    #[test]
+    fn a_row_that_is_gone_drops_its_entry() {
+        use crate::store::seal::StorageKey;
+        use crate::store::{MemoryStore, Store};
+        let mut cache = SessionCache::default();
+        cache.put(key(1), b"row".to_vec(), record(), session());
+        cache.put(key(2), b"row".to_vec(), record(), session());
+        let mut store = MemoryStore::new();
+        let mut tx = store.transaction().unwrap();
+        let sealer = Sealer::new(&StorageKey::from_bytes([1; 32]), &[2; 16]);
+        assert!(
+            load_record_cached(&mut tx, &sealer, &mut cache, &key(1))
+                .unwrap()
+                .is_none()
+        );
+        assert!(!cache.entries.contains_key(&key(1)));
+        assert!(cache.entries.contains_key(&key(2)));
+    }
 }
