@@ -738,6 +738,69 @@ mod sqlite_only {
         }
     }
 
+    /// A value that is not a BLOB (possible only in a file whose table lost its `STRICT`) is
+    /// `Corrupt`, as a damaged file is, not an I/O error.
+    #[test]
+    fn a_value_of_another_type_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        // The first row stays a BLOB, so the check at open (it reads the first row) passes.
+        conn.execute_batch(
+            "DROP TABLE inbox; \
+             CREATE TABLE inbox (key BLOB PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID; \
+             INSERT INTO inbox VALUES (x'00', x'aa'), (x'01', 'text'), (x'02', 7);",
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Inbox, &[0]).unwrap(), Some(vec![0xaa]));
+        assert_eq!(tx.get(Table::Inbox, &[1]), Err(StoreError::Corrupt));
+        drop(tx);
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Inbox, &[2]), Err(StoreError::Corrupt));
+    }
+
+    /// A store locked by another process (here a connection in exclusive locking mode, which
+    /// keeps even readers out) is `Busy` at open once the timeout passes: the file is fine.
+    #[test]
+    fn a_store_locked_exclusively_is_busy_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder
+            .execute_batch(
+                "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+                 INSERT INTO meta VALUES (x'77', x'77'); COMMIT;",
+            )
+            .unwrap();
+        let timeout = Duration::from_millis(100);
+        let opened = SqliteStore::open(&path, SqliteOptions::default().busy_timeout(timeout));
+        assert_eq!(opened.err(), Some(StoreError::Busy));
+        drop(holder);
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Meta, b"w").unwrap(), Some(b"w".to_vec()));
+    }
+
+    /// An operating-system failure while the file is checked (here SQLite cannot open the
+    /// WAL, because a directory has its name) is an I/O error, not a damaged store: the file
+    /// is sound, and opens once the obstacle is gone.
+    #[test]
+    fn an_os_failure_while_checking_is_io_not_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let wal = with_suffix(&path, "-wal");
+        std::fs::create_dir(&wal).unwrap();
+        match open(&path) {
+            Err(StoreError::Io(_)) => {}
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_dir(&wal).unwrap();
+        drop(open(&path).unwrap());
+    }
+
     #[test]
     fn newer_schema_is_refused_and_untouched() {
         let dir = tempfile::tempdir().unwrap();
