@@ -763,7 +763,9 @@ mod sqlite_only {
     }
 
     /// A store locked by another process (here a connection in exclusive locking mode, which
-    /// keeps even readers out) is `Busy` at open once the timeout passes: the file is fine.
+    /// keeps even readers out) is `Busy` at open once the timeout passes, not `Corrupt`: the
+    /// file is fine. (Open's first read of the file is `PRAGMA synchronous`, which loads the
+    /// schema, so this is the error of that read.)
     #[test]
     fn a_store_locked_exclusively_is_busy_at_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -784,9 +786,9 @@ mod sqlite_only {
         assert_eq!(tx.get(Table::Meta, b"w").unwrap(), Some(b"w".to_vec()));
     }
 
-    /// An operating-system failure while the file is checked (here SQLite cannot open the
-    /// WAL, because a directory has its name) is an I/O error, not a damaged store: the file
-    /// is sound, and opens once the obstacle is gone.
+    /// An operating-system failure at open (here SQLite cannot open the WAL, because a
+    /// directory has its name) is an I/O error, not a damaged store: the file is sound, and
+    /// opens once the obstacle is gone.
     #[test]
     fn an_os_failure_while_checking_is_io_not_corrupt() {
         let dir = tempfile::tempdir().unwrap();
