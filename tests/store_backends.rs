@@ -679,7 +679,10 @@ mod sqlite_only {
             let path = populated_behind_its_wal(dir.path());
             let wal = std::fs::metadata(with_suffix(&path, "-wal")).unwrap().len();
             let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-            assert!(wal >= file.metadata().unwrap().len(), "the WAL holds every page");
+            assert!(
+                wal >= file.metadata().unwrap().len(),
+                "the WAL holds every page"
+            );
             file.set_len(len).unwrap();
             drop(file);
             let mut store = open(&path).unwrap();
@@ -701,7 +704,11 @@ mod sqlite_only {
         let dir = tempfile::tempdir().unwrap();
         let original = std::fs::read(populated(dir.path())).unwrap();
         let page = 4096;
-        assert_eq!(original[24..28], original[92..96], "the page count is valid");
+        assert_eq!(
+            original[24..28],
+            original[92..96],
+            "the page count is valid"
+        );
         let pages = u32::from_be_bytes(original[28..32].try_into().unwrap()) as usize;
         assert_eq!(pages * page, original.len());
         for empty_wal in [false, true] {
@@ -734,7 +741,11 @@ mod sqlite_only {
             file.truncate(file.len() / 1536 * 1536);
             std::fs::write(&path, &file).unwrap();
             assert_open_fails(&path, &StoreError::Corrupt);
-            assert_eq!(names_in(sub.path()), ["device.sqlite"], "page size {page_size}");
+            assert_eq!(
+                names_in(sub.path()),
+                ["device.sqlite"],
+                "page size {page_size}"
+            );
         }
     }
 

@@ -195,7 +195,10 @@ mod tests {
             }
             let bytes = m.encode_to_vec();
             assert_eq!(bytes.len(), len);
-            assert_eq!(SenderKeyDistribution::from_bytes(&bytes).unwrap_err(), expected);
+            assert_eq!(
+                SenderKeyDistribution::from_bytes(&bytes).unwrap_err(),
+                expected
+            );
         }
     }
 

@@ -248,7 +248,13 @@ mod tests {
     /// 16 ..= 131088 bytes (SPEC.md 16.4), both ends included.
     #[test]
     fn ciphertext_length_bounds_are_exact() {
-        for (len, ok) in [(0, false), (15, false), (16, true), (131_088, true), (131_089, false)] {
+        for (len, ok) in [
+            (0, false),
+            (15, false),
+            (16, true),
+            (131_088, true),
+            (131_089, false),
+        ] {
             let bytes = message(len).encode_to_vec();
             match SenderKeyMessage::from_bytes(&bytes) {
                 Ok(m) => {

@@ -490,7 +490,10 @@ mod tests {
     fn state_length_bound_is_exact_and_checked_first() {
         assert_eq!(MAX_GROUP_STATE_LEN, 8_388_608);
         for (len, expected) in [
-            (MAX_GROUP_STATE_LEN, GroupError::State(StateError::UnsupportedVersion)),
+            (
+                MAX_GROUP_STATE_LEN,
+                GroupError::State(StateError::UnsupportedVersion),
+            ),
             (MAX_GROUP_STATE_LEN + 1, MALFORMED),
         ] {
             let mut m = state(&identities(1), 1, 0);
