@@ -6,9 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crosswire::{
-    Content, GroupError, GroupId, GroupReceiver, GroupSender, IdentityKeyPair, MAX_GROUP_SKIP,
-    MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_KEY_STATES, MessageId, PreKeyBundle, Received,
-    SenderKeyDistribution, SenderKeyMessage, Session, SignedPreKey, SignedPreKeyId, StateError,
+    Content, GroupError, GroupId, GroupReceiver, GroupSender, IdentityKey, IdentityKeyPair,
+    MAX_GROUP_SKIP, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_KEY_STATES, MessageId, PreKeyBundle,
+    Received, SenderKeyDistribution, SenderKeyMessage, Session, SignedPreKey, SignedPreKeyId,
+    StateError,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
@@ -506,4 +507,79 @@ fn sender_iteration_counts_messages() {
     }
     assert_eq!(ds[0].sender.distribution().iteration(), start + 3);
     assert_eq!(start, 0, "a new sender starts at position 0");
+}
+
+/// A receiver of `ds` (device 2) holding skipped seeds of two senders: devices 0 and 1 each
+/// sent two messages and only the second arrived. Returns each sender's first message.
+fn skipped_from_two_senders(
+    rng: &mut ChaCha20Rng,
+    ds: &mut [Device],
+) -> (SenderKeyMessage, SenderKeyMessage) {
+    let mut first = Vec::new();
+    for i in 0..2 {
+        let from = *ds[i].identity.public();
+        first.push(ds[i].sender.encrypt(rng, b"late").unwrap());
+        let second = ds[i].sender.encrypt(rng, b"second").unwrap();
+        assert_eq!(ds[2].receiver.decrypt(&from, &second).unwrap(), b"second");
+    }
+    let b = first.pop().unwrap();
+    (first.pop().unwrap(), b)
+}
+
+/// After `a`'s key that sent `a_late` is gone: the state still loads (it may hold skipped
+/// seeds only for keys it holds, SPEC.md 16.9), `a_late` is `UnknownSenderKey`, and `b`'s
+/// skipped `b_late` still decrypts.
+fn only_the_others_seeds_remain(
+    r: &mut GroupReceiver,
+    (a, a_late): (&IdentityKey, &SenderKeyMessage),
+    (b, b_late): (&IdentityKey, &SenderKeyMessage),
+) {
+    let saved = r.to_bytes();
+    assert_eq!(
+        *GroupReceiver::from_bytes(&saved).unwrap().to_bytes(),
+        *saved
+    );
+    assert_eq!(
+        r.decrypt(a, a_late).unwrap_err(),
+        GroupError::UnknownSenderKey
+    );
+    assert_eq!(r.decrypt(b, b_late).unwrap(), b"late");
+}
+
+/// When a sixth key evicts a sender's oldest, the skipped seeds of that key go with it, and
+/// only those: another sender's skipped message still decrypts, and the state, which may hold
+/// seeds only for keys it holds (SPEC.md 16.9), still loads.
+#[test]
+fn an_evicted_key_takes_only_its_own_skipped_seeds() {
+    let (mut rng, mut ds) = setup(21, 3);
+    let (a_late, b_late) = skipped_from_two_senders(&mut rng, &mut ds);
+    let a = *ds[0].identity.public();
+    let b = *ds[1].identity.public();
+    for _ in 0..MAX_SENDER_KEY_STATES {
+        ds[0].sender.rotate(&mut rng);
+        let d = ds[0].sender.distribution();
+        ds[2].receiver.process_distribution(&a, &d).unwrap();
+    }
+    only_the_others_seeds_remain(&mut ds[2].receiver, (&a, &a_late), (&b, &b_late));
+}
+
+/// `forget_sender` drops that sender's keys and skipped seeds, and nothing of the others':
+/// `senders` no longer lists it, the other's skipped message still decrypts, and the state
+/// still loads.
+#[test]
+fn forgetting_a_sender_keeps_the_others_skipped_seeds() {
+    let (mut rng, mut ds) = setup(22, 3);
+    let (a_late, b_late) = skipped_from_two_senders(&mut rng, &mut ds);
+    let a = *ds[0].identity.public();
+    let b = *ds[1].identity.public();
+    let r = &mut ds[2].receiver;
+    let mut held: Vec<_> = r.senders().copied().collect();
+    let mut both = vec![a, b];
+    held.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
+    both.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
+    assert_eq!(held, both);
+    assert!(r.forget_sender(&a));
+    assert!(!r.forget_sender(&a));
+    assert_eq!(r.senders().copied().collect::<Vec<_>>(), [b]);
+    only_the_others_seeds_remain(r, (&a, &a_late), (&b, &b_late));
 }

@@ -643,6 +643,177 @@ mod sqlite_only {
         }
     }
 
+    /// The names in `dir`, sorted.
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A populated store whose every page is in its WAL only, as if crosswire was killed
+    /// between a commit and its checkpoint: a VACUUM in WAL mode writes the whole database to
+    /// the WAL, and the connection closes without checkpointing.
+    fn populated_behind_its_wal(dir: &Path) -> PathBuf {
+        let path = populated(dir);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .unwrap();
+        conn.execute_batch("VACUUM").unwrap();
+        drop(conn);
+        path
+    }
+
+    /// While the WAL holds frames the database file may lag its pages (SPEC.md 14.4), so open
+    /// checks only its 100-byte header: a file cut to exactly its header, or to a length that
+    /// is no whole number of pages, opens and reads every row from the WAL.
+    #[test]
+    fn a_file_behind_a_wal_with_frames_is_checked_only_for_its_header() {
+        for len in [100, 4096 + 100] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = populated_behind_its_wal(dir.path());
+            let wal = std::fs::metadata(with_suffix(&path, "-wal")).unwrap().len();
+            let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            assert!(
+                wal >= file.metadata().unwrap().len(),
+                "the WAL holds every page"
+            );
+            file.set_len(len).unwrap();
+            drop(file);
+            let mut store = open(&path).unwrap();
+            let mut tx = store.transaction().unwrap();
+            for (table, key, value) in populated_rows() {
+                assert_eq!(tx.get(table, &key).unwrap(), Some(value), "length {len}");
+            }
+            drop(tx);
+            store.integrity_check().unwrap();
+        }
+    }
+
+    /// A file that lost its last page, whose header still counts it (the change counter
+    /// matches the version-valid-for number), is refused before SQLite reads it: the page
+    /// holds rows that opening does not read, so only the check can see it. An empty WAL
+    /// beside it (as a TRUNCATE checkpoint leaves) holds no frames and changes nothing.
+    #[test]
+    fn a_file_short_of_its_header_page_count_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let original = std::fs::read(populated(dir.path())).unwrap();
+        let page = 4096;
+        assert_eq!(
+            original[24..28],
+            original[92..96],
+            "the page count is valid"
+        );
+        let pages = u32::from_be_bytes(original[28..32].try_into().unwrap()) as usize;
+        assert_eq!(pages * page, original.len());
+        for empty_wal in [false, true] {
+            let sub = tempfile::tempdir().unwrap();
+            let path = sub.path().join("device.sqlite");
+            std::fs::write(&path, &original[..original.len() - page]).unwrap();
+            if empty_wal {
+                std::fs::write(with_suffix(&path, "-wal"), b"").unwrap();
+            }
+            let before = names_in(sub.path());
+            assert_open_fails(&path, &StoreError::Corrupt);
+            assert_eq!(names_in(sub.path()), before, "empty WAL: {empty_wal}");
+        }
+    }
+
+    /// A header whose page size SQLite cannot have written (not a power of two from 512 to
+    /// 65536) is refused before SQLite opens the file: for a WAL-mode header SQLite would
+    /// create the `-wal` and `-shm` files beside it before reading the page size.
+    #[test]
+    fn an_impossible_page_size_is_corrupt_and_nothing_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let original = std::fs::read(populated(dir.path())).unwrap();
+        assert_eq!(original[18..20], [2, 2], "a WAL-mode header");
+        for page_size in [2u16, 256, 1024 + 512] {
+            let sub = tempfile::tempdir().unwrap();
+            let path = sub.path().join("device.sqlite");
+            let mut file = original.clone();
+            file[16..18].copy_from_slice(&page_size.to_be_bytes());
+            // A whole number of such pages, and at least as many as the header counts.
+            file.truncate(file.len() / 1536 * 1536);
+            std::fs::write(&path, &file).unwrap();
+            assert_open_fails(&path, &StoreError::Corrupt);
+            assert_eq!(
+                names_in(sub.path()),
+                ["device.sqlite"],
+                "page size {page_size}"
+            );
+        }
+    }
+
+    /// A value that is not a BLOB (possible only in a file whose table lost its `STRICT`) is
+    /// `Corrupt`, as a damaged file is, not an I/O error.
+    #[test]
+    fn a_value_of_another_type_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        // The first row stays a BLOB, so the check at open (it reads the first row) passes.
+        conn.execute_batch(
+            "DROP TABLE inbox; \
+             CREATE TABLE inbox (key BLOB PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID; \
+             INSERT INTO inbox VALUES (x'00', x'aa'), (x'01', 'text'), (x'02', 7);",
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Inbox, &[0]).unwrap(), Some(vec![0xaa]));
+        assert_eq!(tx.get(Table::Inbox, &[1]), Err(StoreError::Corrupt));
+        drop(tx);
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Inbox, &[2]), Err(StoreError::Corrupt));
+    }
+
+    /// A store locked by another process (here a connection in exclusive locking mode, which
+    /// keeps even readers out) is `Busy` at open once the timeout passes, not `Corrupt`: the
+    /// file is fine. (Open's first read of the file is `PRAGMA synchronous`, which loads the
+    /// schema, so this is the error of that read.)
+    #[test]
+    fn a_store_locked_exclusively_is_busy_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder
+            .execute_batch(
+                "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+                 INSERT INTO meta VALUES (x'77', x'77'); COMMIT;",
+            )
+            .unwrap();
+        let timeout = Duration::from_millis(100);
+        let opened = SqliteStore::open(&path, SqliteOptions::default().busy_timeout(timeout));
+        assert_eq!(opened.err(), Some(StoreError::Busy));
+        drop(holder);
+        let mut store = open(&path).unwrap();
+        let mut tx = store.transaction().unwrap();
+        assert_eq!(tx.get(Table::Meta, b"w").unwrap(), Some(b"w".to_vec()));
+    }
+
+    /// An operating-system failure at open (here SQLite cannot open the WAL, because a
+    /// directory has its name) is an I/O error, not a damaged store: the file is sound, and
+    /// opens once the obstacle is gone.
+    #[test]
+    fn an_os_failure_while_checking_is_io_not_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = populated(dir.path());
+        let wal = with_suffix(&path, "-wal");
+        std::fs::create_dir(&wal).unwrap();
+        match open(&path) {
+            Err(StoreError::Io(_)) => {}
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_dir(&wal).unwrap();
+        drop(open(&path).unwrap());
+    }
+
     #[test]
     fn newer_schema_is_refused_and_untouched() {
         let dir = tempfile::tempdir().unwrap();

@@ -162,3 +162,68 @@ impl fmt::Debug for SenderKeyDistribution {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group::GroupSender;
+    use crate::keys::IdentityKeyPair;
+    use ed25519_dalek::SigningKey;
+    use rand::SeedableRng;
+    use rand::rngs::ChaCha20Rng;
+
+    fn distribution() -> SenderKeyDistribution {
+        let mut rng = ChaCha20Rng::seed_from_u64(17);
+        let identity = IdentityKeyPair::generate(&mut rng);
+        GroupSender::new(&mut rng, GroupId::from_bytes([7; 32]), identity.public()).distribution()
+    }
+
+    /// The 128-byte bound (SPEC.md 16.5) is tested before anything is decoded, and is exact: a
+    /// canonical distribution of a newer version is `UnsupportedVersion` at 128 bytes and
+    /// `TooLarge` at 129.
+    #[test]
+    fn length_bound_is_exact_and_checked_first() {
+        for (len, expected) in [
+            (MAX_DISTRIBUTION_LEN, GroupError::UnsupportedVersion),
+            (MAX_DISTRIBUTION_LEN + 1, GroupError::TooLarge),
+        ] {
+            let mut m = proto::SenderKeyDistributionMessage::decode(&distribution().to_bytes()[..])
+                .unwrap();
+            m.version = GROUP_VERSION + 1;
+            while m.encoded_len() < len {
+                m.group_id.push(0);
+            }
+            let bytes = m.encode_to_vec();
+            assert_eq!(bytes.len(), len);
+            assert_eq!(
+                SenderKeyDistribution::from_bytes(&bytes).unwrap_err(),
+                expected
+            );
+        }
+    }
+
+    /// A padded distribution is one 160-byte bucket; two buckets are `TooLarge` before `unpad`
+    /// runs (which would call them `Malformed`: the marker is not in the last bucket).
+    #[test]
+    fn a_plaintext_over_one_bucket_is_too_large() {
+        let mut plaintext = distribution().to_plaintext().to_vec();
+        assert_eq!(plaintext.len(), PADDING_BUCKET);
+        assert!(SenderKeyDistribution::from_plaintext(&plaintext).is_ok());
+        plaintext.resize(2 * PADDING_BUCKET, 0);
+        assert_eq!(
+            SenderKeyDistribution::from_plaintext(&plaintext).unwrap_err(),
+            GroupError::TooLarge
+        );
+    }
+
+    /// `signing_key` is the Ed25519 public key the distribution carries.
+    #[test]
+    fn signing_key_is_the_carried_public_key() {
+        let public = SigningKey::from_bytes(&[9; 32]).verifying_key();
+        let mut m =
+            proto::SenderKeyDistributionMessage::decode(&distribution().to_bytes()[..]).unwrap();
+        m.signing_key = public.as_bytes().to_vec();
+        let d = SenderKeyDistribution::from_bytes(&m.encode_to_vec()).unwrap();
+        assert_eq!(d.signing_key(), public.as_bytes());
+    }
+}

@@ -187,3 +187,86 @@ impl core::fmt::Debug for SenderKeyMessage {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message whose fields have the lengths SPEC.md 16.4 requires, with a `ciphertext_len`
+    /// byte ciphertext. Nothing here is checked cryptographically: decoding runs none.
+    fn message(ciphertext_len: usize) -> proto::SenderKeyMessage {
+        proto::SenderKeyMessage {
+            version: GROUP_VERSION,
+            group_id: vec![1; GROUP_ID_LEN],
+            key_id: 7,
+            iteration: 3,
+            salt: vec![2; SALT_LEN],
+            ciphertext: vec![3; ciphertext_len],
+            signature: vec![4; SIGNATURE_LEN],
+        }
+    }
+
+    /// SPEC.md 16.4's figure, written out: the largest ciphertext (131072 + 16) plus 1 KiB.
+    /// The bound is exact and tested before decoding: a canonical message of a newer version
+    /// is `UnsupportedVersion` at 132112 bytes (decoded, its version read) and `TooLarge` at
+    /// 132113.
+    #[test]
+    fn message_length_bound_is_exact_and_checked_first() {
+        assert_eq!(MAX_GROUP_MESSAGE_LEN, 132_112);
+        for (len, expected) in [
+            (132_112, GroupError::UnsupportedVersion),
+            (132_113, GroupError::TooLarge),
+        ] {
+            let mut m = message(0);
+            m.version = GROUP_VERSION + 1;
+            // The ciphertext field adds a 1-byte key and a 3-byte length to its bytes.
+            m.ciphertext.resize(len - m.encoded_len() - 4, 3);
+            while m.encoded_len() < len {
+                m.ciphertext.push(3);
+            }
+            let bytes = m.encode_to_vec();
+            assert_eq!(bytes.len(), len);
+            assert_eq!(SenderKeyMessage::from_bytes(&bytes).unwrap_err(), expected);
+        }
+    }
+
+    /// Debug shows the header fields and the ciphertext's length, not its bytes.
+    #[test]
+    fn debug_shows_the_header_and_the_ciphertext_length() {
+        let m = SenderKeyMessage::from_bytes(&message(20).encode_to_vec()).unwrap();
+        assert_eq!(
+            format!("{m:?}"),
+            format!(
+                "SenderKeyMessage {{ group_id: GroupId({}), key_id: SenderKeyId(7), \
+                 iteration: 3, ciphertext_len: 20, .. }}",
+                "01".repeat(GROUP_ID_LEN)
+            )
+        );
+    }
+
+    /// The ciphertext holds at least a tag and at most the largest plaintext and its tag:
+    /// 16 ..= 131088 bytes (SPEC.md 16.4), both ends included.
+    #[test]
+    fn ciphertext_length_bounds_are_exact() {
+        for (len, ok) in [
+            (0, false),
+            (15, false),
+            (16, true),
+            (131_088, true),
+            (131_089, false),
+        ] {
+            let bytes = message(len).encode_to_vec();
+            match SenderKeyMessage::from_bytes(&bytes) {
+                Ok(m) => {
+                    assert!(ok, "{len} accepted");
+                    assert_eq!(m.ciphertext.len(), len);
+                    assert_eq!(m.as_bytes(), bytes);
+                }
+                Err(e) => {
+                    assert!(!ok, "{len} refused");
+                    assert_eq!(e, GroupError::Malformed, "{len}");
+                }
+            }
+        }
+    }
+}

@@ -410,3 +410,166 @@ impl fmt::Debug for GroupReceiver {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group::GroupSender;
+    use crate::keys::IdentityKeyPair;
+    use proto::group_receiver_state::{Sender, Skipped as SkippedEntry, State};
+    use rand::SeedableRng;
+    use rand::rngs::ChaCha20Rng;
+
+    const GROUP: GroupId = GroupId::from_bytes([7; 32]);
+
+    /// `n` distinct identity keys, in increasing byte order (the order a state stores them).
+    fn identities(n: usize) -> Vec<IdentityKey> {
+        let mut rng = ChaCha20Rng::seed_from_u64(18);
+        let mut ids: Vec<IdentityKey> = (0..n)
+            .map(|_| *IdentityKeyPair::generate(&mut rng).public())
+            .collect();
+        ids.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        ids
+    }
+
+    fn signing_key() -> Vec<u8> {
+        let mut rng = ChaCha20Rng::seed_from_u64(19);
+        let identity = IdentityKeyPair::generate(&mut rng);
+        GroupSender::new(&mut rng, GROUP, identity.public())
+            .distribution()
+            .signing_key()
+            .to_vec()
+    }
+
+    fn key(key_id: u32, iteration: u32, signing_key: &[u8]) -> State {
+        State {
+            key_id,
+            iteration,
+            chain_key: vec![3; 32],
+            signing_key: signing_key.to_vec(),
+        }
+    }
+
+    /// A consistent state: each of `senders` holds `keys` keys (ids 1, 2, ..., next position
+    /// 5000); the first sender's key 1 has `skipped` seeds, for positions 0, 1, ...
+    fn state(senders: &[IdentityKey], keys: u32, skipped: u32) -> proto::GroupReceiverState {
+        let signing = signing_key();
+        proto::GroupReceiverState {
+            version: RECEIVER_STATE_VERSION,
+            group_id: GROUP.as_bytes().to_vec(),
+            senders: senders
+                .iter()
+                .map(|id| Sender {
+                    identity: id.as_bytes().to_vec(),
+                    states: (1..=keys).map(|k| key(k, 5000, &signing)).collect(),
+                })
+                .collect(),
+            skipped: (0..skipped)
+                .map(|i| SkippedEntry {
+                    identity: senders[0].as_bytes().to_vec(),
+                    key_id: 1,
+                    iteration: i,
+                    message_seed: vec![4; 32],
+                })
+                .collect(),
+        }
+    }
+
+    fn load(m: &proto::GroupReceiverState) -> Result<GroupReceiver, GroupError> {
+        GroupReceiver::from_bytes(&m.encode_to_vec())
+    }
+
+    const MALFORMED: GroupError = GroupError::State(StateError::Malformed);
+
+    /// SPEC.md 16.9's 8 MiB, written out. The bound is exact and tested before decoding: a
+    /// canonical state of a newer version is `UnsupportedVersion` at 8 MiB (decoded, its
+    /// version read) and `Malformed` one byte over.
+    #[test]
+    fn state_length_bound_is_exact_and_checked_first() {
+        assert_eq!(MAX_GROUP_STATE_LEN, 8_388_608);
+        for (len, expected) in [
+            (
+                MAX_GROUP_STATE_LEN,
+                GroupError::State(StateError::UnsupportedVersion),
+            ),
+            (MAX_GROUP_STATE_LEN + 1, MALFORMED),
+        ] {
+            let mut m = state(&identities(1), 1, 0);
+            m.version = RECEIVER_STATE_VERSION + 1;
+            // The group id's length prefix grows from 1 byte to 4.
+            m.group_id.resize(len - m.encoded_len() - 3 + 32, 0);
+            while m.encoded_len() < len {
+                m.group_id.push(0);
+            }
+            let bytes = m.encode_to_vec();
+            assert_eq!(bytes.len(), len);
+            assert_eq!(GroupReceiver::from_bytes(&bytes).unwrap_err(), expected);
+        }
+    }
+
+    /// Version 0 (the field absent) is malformed, not a newer version.
+    #[test]
+    fn version_zero_is_malformed() {
+        let mut m = state(&identities(1), 1, 0);
+        assert!(load(&m).is_ok());
+        m.version = 0;
+        assert_eq!(load(&m).unwrap_err(), MALFORMED);
+    }
+
+    /// `MAX_GROUP_SENDERS` senders load, one more does not; `MAX_GROUP_SKIPPED_KEYS` skipped
+    /// seeds load, one more do not. Each bound on its own, the other count within its bound.
+    #[test]
+    fn sender_and_skipped_counts_are_bounded_exactly() {
+        let ids = identities(MAX_GROUP_SENDERS + 1);
+        let at = load(&state(&ids[..MAX_GROUP_SENDERS], 1, 0)).unwrap();
+        assert_eq!(at.senders().count(), MAX_GROUP_SENDERS);
+        assert_eq!(load(&state(&ids, 1, 0)).unwrap_err(), MALFORMED);
+        let max = MAX_GROUP_SKIPPED_KEYS as u32;
+        let at = load(&state(&ids[..1], 1, max)).unwrap();
+        assert_eq!(at.skipped.len(), MAX_GROUP_SKIPPED_KEYS);
+        assert_eq!(load(&state(&ids[..1], 1, max + 1)).unwrap_err(), MALFORMED);
+    }
+
+    /// A sender holds 1 to `MAX_SENDER_KEY_STATES` keys, with distinct ids.
+    #[test]
+    fn keys_per_sender_are_bounded_and_distinct() {
+        let ids = identities(1);
+        assert_eq!(load(&state(&ids, 0, 0)).unwrap_err(), MALFORMED);
+        for n in 1..=MAX_SENDER_KEY_STATES as u32 {
+            let r = load(&state(&ids, n, 0)).unwrap();
+            assert_eq!(r.senders[ids[0].as_bytes()].states.len(), n as usize);
+        }
+        let six = MAX_SENDER_KEY_STATES as u32 + 1;
+        assert_eq!(load(&state(&ids, six, 0)).unwrap_err(), MALFORMED);
+        let mut repeated = state(&ids, 2, 0);
+        repeated.senders[0].states[1].key_id = 1;
+        assert_eq!(load(&repeated).unwrap_err(), MALFORMED);
+    }
+
+    /// A new sender past `MAX_GROUP_SENDERS` is `TooManySenders`, nothing changed; a sender
+    /// already held still gets its new keys.
+    #[test]
+    fn sender_count_is_bounded_for_new_senders_only() {
+        let mut rng = ChaCha20Rng::seed_from_u64(20);
+        let ids = identities(MAX_GROUP_SENDERS + 1);
+        let owner = IdentityKeyPair::generate(&mut rng);
+        let mut sender = GroupSender::new(&mut rng, GROUP, owner.public());
+        let d = sender.distribution();
+        let mut r = GroupReceiver::new(GROUP);
+        for id in &ids[..MAX_GROUP_SENDERS] {
+            r.process_distribution(id, &d).unwrap();
+        }
+        let before = r.to_bytes();
+        assert_eq!(
+            r.process_distribution(&ids[MAX_GROUP_SENDERS], &d),
+            Err(GroupError::TooManySenders)
+        );
+        assert_eq!(*r.to_bytes(), *before);
+        sender.rotate(&mut rng);
+        r.process_distribution(&ids[0], &sender.distribution())
+            .unwrap();
+        assert_eq!(r.senders[ids[0].as_bytes()].states.len(), 2);
+    }
+}

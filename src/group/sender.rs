@@ -252,3 +252,60 @@ impl fmt::Debug for GroupSender {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::IdentityKeyPair;
+    use rand::SeedableRng;
+    use rand::rngs::ChaCha20Rng;
+
+    fn state() -> proto::GroupSenderState {
+        let mut rng = ChaCha20Rng::seed_from_u64(16);
+        let identity = IdentityKeyPair::generate(&mut rng);
+        let sender = GroupSender::new(&mut rng, GroupId::from_bytes([7; 32]), identity.public());
+        proto::GroupSenderState::decode(&sender.to_bytes()[..]).unwrap()
+    }
+
+    /// `m` with its group id lengthened (a 1-byte length prefix) until it encodes to `len`.
+    fn encoded_to(mut m: proto::GroupSenderState, len: usize) -> Vec<u8> {
+        while m.encoded_len() < len {
+            m.group_id.push(0);
+        }
+        assert_eq!(m.encoded_len(), len);
+        m.encode_to_vec()
+    }
+
+    /// The 160-byte bound (SPEC.md 16.9) is tested before anything is decoded, and is exact: a
+    /// canonical state of a newer version is `UnsupportedVersion` at 160 bytes (decoded, its
+    /// version read first) and `Malformed` at 161 (refused unread).
+    #[test]
+    fn length_bound_is_exact_and_checked_first() {
+        let mut newer = state();
+        newer.version = SENDER_STATE_VERSION + 1;
+        let at = encoded_to(newer.clone(), MAX_SENDER_STATE_LEN);
+        assert_eq!(
+            GroupSender::from_bytes(&at).unwrap_err(),
+            GroupError::State(StateError::UnsupportedVersion)
+        );
+        let over = encoded_to(newer, MAX_SENDER_STATE_LEN + 1);
+        assert_eq!(
+            GroupSender::from_bytes(&over).unwrap_err(),
+            GroupError::State(StateError::Malformed)
+        );
+    }
+
+    /// Version 0 (the field absent: protobuf's default) is malformed, not a newer version.
+    #[test]
+    fn version_zero_is_malformed() {
+        let mut m = state();
+        assert!(GroupSender::from_bytes(&m.encode_to_vec()).is_ok());
+        m.version = 0;
+        let bytes = m.encode_to_vec();
+        assert_ne!(bytes[0], 0x08, "no version field");
+        assert_eq!(
+            GroupSender::from_bytes(&bytes).unwrap_err(),
+            GroupError::State(StateError::Malformed)
+        );
+    }
+}

@@ -635,6 +635,41 @@ mod tests {
         assert_eq!(pragma(&full, "busy_timeout"), 1234);
     }
 
+    /// `link` succeeds only when `path` names a store afterwards: ours, or one another process
+    /// linked there first. When the file to link is gone, neither the hard link nor the rename
+    /// can make one, and that is an error, with nothing created.
+    #[test]
+    fn link_fails_when_it_cannot_make_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let missing = dir.path().join("s.sqlite.creating-missing");
+        assert!(matches!(link(&missing, &path), Err(StoreError::Io(_))));
+        assert!(!path.exists());
+        // Another process's store already at `path` is kept, and `link` succeeds.
+        fs::write(&missing, b"ours").unwrap();
+        fs::write(&path, b"theirs").unwrap();
+        link(&missing, &path).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"theirs");
+    }
+
+    /// Where the file system refuses the hard link for another reason than an existing name
+    /// (a file system without hard links answers EPERM; Linux and macOS answer the same for a
+    /// directory, used here to get that answer), `link` renames the file into place.
+    #[cfg(unix)]
+    #[test]
+    fn a_refused_hard_link_falls_back_to_a_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("s.sqlite.creating-dir");
+        fs::create_dir(&tmp).unwrap();
+        fs::write(tmp.join("inside"), b"ours").unwrap();
+        let path = dir.path().join("s.sqlite");
+        let refused = fs::hard_link(&tmp, &path).unwrap_err();
+        assert_ne!(refused.kind(), io::ErrorKind::AlreadyExists);
+        link(&tmp, &path).unwrap();
+        assert!(!tmp.exists());
+        assert_eq!(fs::read(path.join("inside")).unwrap(), b"ours");
+    }
+
     /// Debug names the file, so a log tells which store failed; it shows no row.
     #[test]
     fn debug_shows_the_path() {
