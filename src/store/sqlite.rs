@@ -373,7 +373,8 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreErro
         Synchronous::Normal => "NORMAL",
         Synchronous::Full => "FULL",
     };
-    // None of these touch the file: they configure this connection.
+    // They configure this connection; `synchronous` also loads the schema, so this is open's
+    // first read of an existing file, and a lock or an OS failure at open is reported here.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {synchronous}; PRAGMA secure_delete = ON; PRAGMA cell_size_check = ON;"
     ))
