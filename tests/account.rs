@@ -383,7 +383,11 @@ fn replenishment<B: Backend>(b: &mut B) {
     for _ in 0..7 {
         bob.account().bundle(rng).unwrap();
     }
-    let upload = bob.account().maintain(rng).unwrap().expect("replenished again");
+    let upload = bob
+        .account()
+        .maintain(rng)
+        .unwrap()
+        .expect("replenished again");
     let ids: Vec<u32> = upload.one_time_prekeys.iter().map(|k| k.0.0).collect();
     assert_eq!(ids, (18..=24).collect::<Vec<_>>(), "3 left, refilled to 10");
 }

@@ -209,11 +209,17 @@ mod tests {
             active: (0..MAX_DEVICES_PER_USER as u32 + 1).collect(),
             removed: Vec::new(),
         };
-        assert_eq!(DeviceList::decode(&active.encode()), Err(StoreError::Corrupt));
+        assert_eq!(
+            DeviceList::decode(&active.encode()),
+            Err(StoreError::Corrupt)
+        );
         let removed = DeviceList {
             active: Vec::new(),
             removed: (0..MAX_REMOVED_PER_USER as u32 + 1).collect(),
         };
-        assert_eq!(DeviceList::decode(&removed.encode()), Err(StoreError::Corrupt));
+        assert_eq!(
+            DeviceList::decode(&removed.encode()),
+            Err(StoreError::Corrupt)
+        );
     }
 }

@@ -269,11 +269,16 @@ mod tests {
         let inner = store.source().and_then(|s| s.downcast_ref::<StoreError>());
         assert_eq!(inner, Some(&StoreError::Busy));
         let core = crate::Error::Decrypt(crate::error::DecryptError::DuplicateOrExpired);
-        let crypto = AccountError::Crypto(core.clone());
+        let crypto = AccountError::Crypto(core);
         assert_eq!(crypto.to_string(), format!("crypto: {core}"));
-        let inner = crypto.source().and_then(|s| s.downcast_ref::<crate::Error>());
+        let inner = crypto
+            .source()
+            .and_then(|s| s.downcast_ref::<crate::Error>());
         assert_eq!(inner, Some(&core));
-        for e in errors.iter().filter(|e| !matches!(e, AccountError::Store(_))) {
+        for e in errors
+            .iter()
+            .filter(|e| !matches!(e, AccountError::Store(_)))
+        {
             assert!(e.source().is_none(), "{e:?}");
         }
     }

@@ -99,8 +99,10 @@ mod tests {
         let clock = Clock::from_fn(|| 1_700_000_000);
         assert_eq!(clock.now(), 1_700_000_000);
         assert_eq!(format!("{clock:?}"), "Clock");
-        let mut options = Options::default();
-        options.clock = clock;
+        let options = Options {
+            clock,
+            ..Options::default()
+        };
         assert!(format!("{options:?}").ends_with(", clock: Clock }"));
     }
 }
