@@ -378,6 +378,18 @@ fn replenishment<B: Backend>(b: &mut B) {
     let all = bob.account().upload().unwrap();
     let ids: Vec<u32> = all.one_time_prekeys.iter().map(|k| k.0.0).collect();
     assert_eq!(ids, (8..=17).collect::<Vec<_>>());
+    // A second refill continues after the first one's ids: a refill without a rotation still
+    // stores the advanced counter, or it would issue ids 11 to 17 again, over held keys.
+    for _ in 0..7 {
+        bob.account().bundle(rng).unwrap();
+    }
+    let upload = bob
+        .account()
+        .maintain(rng)
+        .unwrap()
+        .expect("replenished again");
+    let ids: Vec<u32> = upload.one_time_prekeys.iter().map(|k| k.0.0).collect();
+    assert_eq!(ids, (18..=24).collect::<Vec<_>>(), "3 left, refilled to 10");
 }
 
 fn rotation_and_grace_period<B: Backend>(b: &mut B) {

@@ -10,7 +10,9 @@ mod support;
 
 use std::collections::{HashMap, VecDeque};
 
-use crosswire::account::{AccountError, DeviceAddress, Outgoing, bundle_with_one_time_prekey};
+use crosswire::account::{
+    AccountError, DeviceAddress, MAX_DEVICES_PER_USER, Outgoing, bundle_with_one_time_prekey,
+};
 use crosswire::store::{Store, Table, Transaction};
 use crosswire::{
     AttachmentKind, AttachmentPointer, Body, Content, DEFAULT_CHUNK_SIZE, MessageId,
@@ -44,6 +46,7 @@ on_every_store!(
     receiver_rollback_heals,
     both_reinstall_at_once,
     removed_device_that_keeps_sending,
+    device_list_is_bounded_and_read_back,
 );
 
 /// A provider directory: per device its latest bundle and a queue of one-time prekeys.
@@ -759,4 +762,29 @@ fn removed_device_that_keeps_sending<B: Backend>(b: &mut B) {
     let outs = w.fan_out(2, ALICE, "phone");
     assert_eq!(targets(&outs), ["alice@a.example#1", "alice@a.example#2"]);
     w.deliver_all(2, &outs, "phone");
+}
+
+fn device_list_is_bounded_and_read_back<B: Backend>(b: &mut B) {
+    let clock = TestClock::new();
+    let mut alice = Device::new(b, ALICE, 1, options(&clock));
+    let rng = &mut rand::rng();
+    assert_eq!(alice.account().device_list(BOB).unwrap(), None);
+    // The most devices a user may have, given in any order and with a duplicate.
+    let mut most: Vec<u32> = (1..=MAX_DEVICES_PER_USER as u32).rev().collect();
+    most.push(1);
+    let changes = alice.account().set_devices(rng, BOB, &most).unwrap();
+    assert_eq!(changes.added.len(), MAX_DEVICES_PER_USER);
+    let listed: Vec<u32> = (1..=MAX_DEVICES_PER_USER as u32).collect();
+    assert_eq!(
+        alice.account().device_list(BOB).unwrap(),
+        Some(listed.clone())
+    );
+    // One more is refused, and the list stays as it was.
+    let over: Vec<u32> = (1..=MAX_DEVICES_PER_USER as u32 + 1).collect();
+    assert_eq!(
+        alice.account().set_devices(rng, BOB, &over),
+        Err(AccountError::TooManyDevices)
+    );
+    assert_eq!(alice.account().device_list(BOB).unwrap(), Some(listed));
+    assert_eq!(alice.account().device_list(ALICE).unwrap(), None);
 }

@@ -129,4 +129,11 @@ mod tests {
             assert_eq!(DeviceAddress::from_row_key(bad), None, "{bad:?}");
         }
     }
+
+    #[test]
+    fn debug_and_display_name_the_user_and_device() {
+        let a = DeviceAddress::new("im:bob@b.example", 7).unwrap();
+        assert_eq!(format!("{a:?}"), r#"DeviceAddress("im:bob@b.example", 7)"#);
+        assert_eq!(a.to_string(), "im:bob@b.example#7");
+    }
 }

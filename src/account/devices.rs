@@ -171,4 +171,55 @@ mod tests {
         assert!(!list.is_removed(0) && list.is_removed(MAX_REMOVED_PER_USER as u32 + 8));
         assert!(DeviceList::decode(&list.encode()).is_ok());
     }
+
+    #[test]
+    fn removed_devices_are_bounded_when_many_drop_at_once() {
+        let mut list = DeviceList {
+            active: Vec::new(),
+            removed: (0..MAX_REMOVED_PER_USER as u32).collect(),
+        };
+        let many: Vec<u32> = (1000..1000 + MAX_DEVICES_PER_USER as u32).collect();
+        list.set(&many);
+        // All 64 dropped in one call: 320 removed, the 64 lowest forgotten.
+        assert_eq!(list.set(&[]), (vec![], many.clone()));
+        assert_eq!(list.removed.len(), MAX_REMOVED_PER_USER);
+        assert!(!list.is_removed(63) && list.is_removed(64) && list.is_removed(1063));
+    }
+
+    #[test]
+    fn decode_bounds_are_exact() {
+        let full = DeviceList {
+            active: (0..MAX_DEVICES_PER_USER as u32).collect(),
+            removed: (1000..1000 + MAX_REMOVED_PER_USER as u32).collect(),
+        };
+        let bytes = full.encode();
+        // n = 64 + 256 = 320 = 0x0140 entries.
+        assert_eq!(&bytes[..3], &[1, 0x01, 0x40]);
+        assert_eq!(DeviceList::decode(&bytes).unwrap(), full);
+        // One more entry of either kind is over its bound, and over the total.
+        for extra in [ACTIVE, REMOVED] {
+            let mut over = bytes.clone();
+            over[1..3].copy_from_slice(&321u16.to_be_bytes());
+            over.extend_from_slice(&5000u32.to_be_bytes());
+            over.push(extra);
+            assert_eq!(DeviceList::decode(&over), Err(StoreError::Corrupt));
+        }
+        // Each bound on its own, with the total well under 320.
+        let active = DeviceList {
+            active: (0..MAX_DEVICES_PER_USER as u32 + 1).collect(),
+            removed: Vec::new(),
+        };
+        assert_eq!(
+            DeviceList::decode(&active.encode()),
+            Err(StoreError::Corrupt)
+        );
+        let removed = DeviceList {
+            active: Vec::new(),
+            removed: (0..MAX_REMOVED_PER_USER as u32 + 1).collect(),
+        };
+        assert_eq!(
+            DeviceList::decode(&removed.encode()),
+            Err(StoreError::Corrupt)
+        );
+    }
 }

@@ -235,4 +235,51 @@ mod tests {
             crate::Error::Decrypt(crate::error::DecryptError::DuplicateOrExpired).code()
         );
     }
+
+    #[test]
+    fn display_says_which_failure_and_source_is_the_inner_error() {
+        let errors = own();
+        let shown: BTreeSet<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), errors.len(), "two variants read the same");
+        assert!(shown.iter().all(|s| !s.is_empty()));
+        for e in &errors {
+            let text = e.to_string();
+            match e {
+                AccountError::IdentityChanged { address, .. }
+                | AccountError::DeviceRemoved(address)
+                | AccountError::SessionLost { address }
+                | AccountError::MissingBundle(address) => {
+                    assert!(text.contains(&address.to_string()), "{text}");
+                }
+                AccountError::UnknownPreKey(_)
+                | AccountError::UnknownSignedPreKey(_)
+                | AccountError::UnknownKemPreKey(_) => {
+                    assert!(text.contains(" 1 "), "{text}");
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(
+            AccountError::Store(StoreError::Corrupt).to_string(),
+            format!("store: {}", StoreError::Corrupt)
+        );
+
+        use std::error::Error as _;
+        let store = AccountError::Store(StoreError::Busy);
+        let inner = store.source().and_then(|s| s.downcast_ref::<StoreError>());
+        assert_eq!(inner, Some(&StoreError::Busy));
+        let core = crate::Error::Decrypt(crate::error::DecryptError::DuplicateOrExpired);
+        let crypto = AccountError::Crypto(core);
+        assert_eq!(crypto.to_string(), format!("crypto: {core}"));
+        let inner = crypto
+            .source()
+            .and_then(|s| s.downcast_ref::<crate::Error>());
+        assert_eq!(inner, Some(&core));
+        for e in errors
+            .iter()
+            .filter(|e| !matches!(e, AccountError::Store(_)))
+        {
+            assert!(e.source().is_none(), "{e:?}");
+        }
+    }
 }

@@ -89,3 +89,20 @@ impl Default for Options {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_names_the_clock() {
+        let clock = Clock::from_fn(|| 1_700_000_000);
+        assert_eq!(clock.now(), 1_700_000_000);
+        assert_eq!(format!("{clock:?}"), "Clock");
+        let options = Options {
+            clock,
+            ..Options::default()
+        };
+        assert!(format!("{options:?}").ends_with(", clock: Clock }"));
+    }
+}

@@ -197,4 +197,22 @@ mod tests {
         assert_eq!(&digits(&f)[..10], "0025627775");
         assert_eq!(&digits(&f)[10..], "00000".repeat(4));
     }
+
+    #[test]
+    fn debug_shows_the_grouped_digits() {
+        let (a, b) = (
+            IdentityKeyPair::from_seed(&[1; 32]),
+            IdentityKeyPair::from_seed(&[2; 32]),
+        );
+        let number = SafetyNumber::new("alice", a.public(), "bob", b.public()).unwrap();
+        let shown = format!("{number:?}");
+        let inner = shown
+            .strip_prefix("SafetyNumber(")
+            .and_then(|s| s.strip_suffix(')'))
+            .unwrap();
+        let groups: Vec<&str> = inner.split(' ').collect();
+        assert_eq!(groups.len(), 12);
+        assert!(groups.iter().all(|g| g.len() == 5));
+        assert_eq!(groups.concat(), number.digits());
+    }
 }
