@@ -179,7 +179,8 @@ impl PreKeyBundle {
     }
 }
 
-/// A new session and the plaintext of the first message, from [`Session::respond`].
+/// A new session and the first message, from [`Session::respond`]: its plaintext, or its
+/// content.
 #[wasm_bindgen]
 pub struct Responded {
     session: Option<Session>,
@@ -198,6 +199,14 @@ impl Responded {
     #[wasm_bindgen(getter)]
     pub fn plaintext(&self) -> Vec<u8> {
         self.plaintext.clone()
+    }
+
+    /// The first message decoded as content, for one sent with `encryptContent`, as
+    /// `decryptContent` gives it: plaintext that is not content has the kind `"undecodable"`
+    /// (the session stands either way).
+    #[wasm_bindgen(getter)]
+    pub fn content(&self) -> Content {
+        Content(crosswire::Content::from_plaintext(&self.plaintext).ok())
     }
 }
 

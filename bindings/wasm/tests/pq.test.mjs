@@ -87,7 +87,7 @@ test("a PQXDH session both ways, with a one-time or the last-resort KEM prekey",
       ? cw.Session.respondPostQuantumWithOneTimePreKey(b.id, b.spk, opk, kem, first, utf8("ctx"))
       : cw.Session.respondPostQuantum(b.id, b.spk, kem, first, utf8("ctx"));
     const s = responded.takeSession();
-    assert.ok(responded.plaintext.length > 0);
+    assert.equal(responded.content.textBody, "Hi Bob");
 
     const reply = s.encryptContent(cw.Content.text("Hello Alice"));
     assert.equal(cw.Envelope.fromBytes(reply).isPreKey, false);
@@ -122,6 +122,8 @@ test("a classical bundle: refused by default (bundle.classical_only), accepted w
     code("decrypt.session_mismatch"));
   const responded = cw.Session.respond(b.id, b.spk, first, none);
   assert.deepEqual(responded.plaintext, utf8("classical"));
+  // Raw bytes, not content: undecodable as content, and the session stands.
+  assert.equal(responded.content.kind, "undecodable");
   const s = responded.takeSession();
   assert.deepEqual(a.decrypt(s.encrypt(utf8("back"))), utf8("back"));
 
